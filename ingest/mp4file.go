@@ -10,15 +10,6 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 )
 
-// AccessUnit is one H.264 access unit: its NAL units without start codes.
-type AccessUnit struct {
-	PTS   time.Duration
-	DTS   time.Duration
-	NALUs [][]byte
-	// IDR is true when the access unit starts a GOP (a sync sample).
-	IDR bool
-}
-
 // Clip is the H.264 video track of an MP4 file, held in memory. Clips are
 // what simcam serves and what replay reads; they are small.
 type Clip struct {
