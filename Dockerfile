@@ -1,0 +1,28 @@
+# Production image: Debian 12 with the OpenCV 4.6 and FFmpeg runtime
+# libraries only; the build stage has the -dev packages and Go.
+FROM golang:1.26-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends \
+      pkg-config libopencv-dev libavcodec-dev libavutil-dev libswscale-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+ARG VERSION=dev
+RUN go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/ ./cmd/edge ./cmd/simcam
+
+FROM debian:12-slim
+# Only the OpenCV modules gocv links, and FFmpeg's codec libraries.
+RUN apt-get update && apt-get install -y --no-install-recommends \
+      ca-certificates tzdata \
+      libopencv-core406 libopencv-imgproc406 libopencv-imgcodecs406 libopencv-video406 \
+      libopencv-videoio406 libopencv-dnn406 libopencv-objdetect406 libopencv-calib3d406 \
+      libopencv-features2d406 libopencv-photo406 libopencv-highgui406 \
+      libavcodec59 libavutil57 libswscale6 \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --home /var/lib/stopline --create-home stopline
+COPY --from=build /out/edge /out/simcam /usr/local/bin/
+USER stopline
+WORKDIR /var/lib/stopline
+ENTRYPOINT ["/usr/local/bin/edge"]
+CMD ["run", "-config", "/etc/stopline/edge.yaml"]

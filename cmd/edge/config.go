@@ -1,0 +1,33 @@
+package main
+
+import (
+	_ "embed"
+	"fmt"
+	"path/filepath"
+
+	"github.com/stopline/stopline/ops"
+)
+
+// demoConfig is what `edge` runs with no -config: the cameras simcam
+// serves in `make demo`, with lines drawn for those scenes.
+//
+//go:embed demo.yaml
+var demoConfig []byte
+
+func loadConfig(path, out string) (*ops.Config, error) {
+	var cfg *ops.Config
+	var err error
+	if path == "" {
+		cfg, err = ops.Parse(demoConfig)
+		if err != nil {
+			return nil, fmt.Errorf("embedded demo config: %w", err)
+		}
+	} else if cfg, err = ops.Load(path); err != nil {
+		return nil, err
+	}
+	if out != "" {
+		cfg.Output.Events = filepath.Join(out, "events.jsonl")
+		cfg.Output.Evidence = filepath.Join(out, "evidence")
+	}
+	return cfg, nil
+}

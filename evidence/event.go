@@ -1,0 +1,90 @@
+package evidence
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"image"
+	"time"
+)
+
+// Schema names the version of the event format; consumers switch on it.
+const Schema = "stopline.violation.v1"
+
+// TimeFormat is RFC 3339 in UTC with milliseconds, as every event time.
+const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// Location is where a camera stands.
+type Location struct {
+	Lat     float64 `json:"lat" yaml:"lat"`
+	Lon     float64 `json:"lon" yaml:"lon"`
+	Address string  `json:"address,omitempty" yaml:"address"`
+	// Area is the administrative area (province, district, ward).
+	Area string `json:"area,omitempty" yaml:"area"`
+}
+
+// Camera identifies the camera that saw a violation.
+type Camera struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name,omitempty"`
+	Location Location `json:"location"`
+}
+
+// Box is a rectangle in the pixels of the detection frame.
+type Box struct {
+	X int `json:"x"`
+	Y int `json:"y"`
+	W int `json:"w"`
+	H int `json:"h"`
+	// FrameW and FrameH are the size of the frame the box refers to.
+	FrameW int `json:"frame_w"`
+	FrameH int `json:"frame_h"`
+}
+
+// BoxOf converts an image rectangle within a frame of the given size.
+func BoxOf(r image.Rectangle, frameW, frameH int) Box {
+	return Box{X: r.Min.X, Y: r.Min.Y, W: r.Dx(), H: r.Dy(), FrameW: frameW, FrameH: frameH}
+}
+
+// Object is one stored evidence file.
+type Object struct {
+	// Bucket is empty for the local-directory store.
+	Bucket      string `json:"bucket,omitempty"`
+	Key         string `json:"key"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+	ContentType string `json:"content_type"`
+	// Role says what the file is: snapshot, crop, clip, manifest.
+	Role string `json:"role"`
+}
+
+// Event is one violation as published to the sanctions system.
+type Event struct {
+	Schema   string `json:"schema"`
+	EventID  string `json:"event_id"`
+	Camera   Camera `json:"camera"`
+	Type     string `json:"type"`
+	LegalRef string `json:"legal_reference,omitempty"`
+	// OffenceTime is when the vehicle committed the offence; DetectedAt is
+	// when the worker decided so. Both UTC, RFC 3339 with milliseconds.
+	OffenceTime string   `json:"offence_time"`
+	DetectedAt  string   `json:"detected_at"`
+	TrackID     int      `json:"track_id"`
+	Vehicle     string   `json:"vehicle_class,omitempty"`
+	Box         Box      `json:"box"`
+	Line        string   `json:"line,omitempty"`
+	Evidence    []Object `json:"evidence"`
+	Software    string   `json:"software_version"`
+}
+
+// EventID derives the id from what identifies the offence, so the same
+// violation gets the same id on every retry and on every replay of the
+// same footage.
+func EventID(cameraID, typ string, trackID int, offence time.Time) string {
+	h := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%d\x00%d", cameraID, typ, trackID, offence.UnixNano()))
+	b := h[:16]
+	b[6] = b[6]&0x0f | 0x80 // UUID version 8: custom, here a hash
+	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
+	s := hex.EncodeToString(b)
+	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:32]
+}

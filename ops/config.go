@@ -1,0 +1,187 @@
+// Package ops loads and validates the worker's configuration and serves
+// what the operations centre watches.
+package ops
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/stopline/stopline/detect"
+	"github.com/stopline/stopline/evidence"
+	"github.com/stopline/stopline/ingest"
+)
+
+// Config is the edge worker's configuration: one YAML file.
+type Config struct {
+	// TimeZone is the IANA zone in which snapshots show local time.
+	// Default Asia/Ho_Chi_Minh.
+	TimeZone string `yaml:"timezone"`
+	Output   Output `yaml:"output"`
+	// HTTP is the operations server's listen address; empty disables it.
+	HTTP    string   `yaml:"http"`
+	Cameras []Camera `yaml:"cameras"`
+}
+
+// Output says where evidence and events go.
+type Output struct {
+	// Events is the JSON-lines file events are appended to.
+	Events string `yaml:"events"`
+	// Evidence is the directory evidence files are stored under.
+	Evidence string `yaml:"evidence"`
+}
+
+// Camera is one camera: who it is, where it stands, how to reach it and
+// what it watches.
+type Camera struct {
+	ID       string            `yaml:"id"`
+	Name     string            `yaml:"name"`
+	Location evidence.Location `yaml:"location"`
+	// The stream: url, transport, username, password, timeouts, backoff.
+	ingest.SourceConfig `yaml:",inline"`
+	Detect              DetectSize   `yaml:"detect"`
+	Scene               detect.Scene `yaml:"scene"`
+}
+
+// DetectSize is the size every frame is scaled to for detection; scene
+// coordinates are pixels of this size.
+type DetectSize struct {
+	Width  int `yaml:"width"`
+	Height int `yaml:"height"`
+}
+
+// Load reads, completes (defaults, secrets from the environment) and
+// validates a configuration file.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	c, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes and validates a configuration. Unknown fields are errors:
+// a misspelt key must not silently fall back to a default.
+func Parse(b []byte) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, err
+	}
+	c.applyDefaults()
+	c.applyEnv(os.Getenv)
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Config) applyDefaults() {
+	if c.TimeZone == "" {
+		c.TimeZone = "Asia/Ho_Chi_Minh"
+	}
+	if c.Output.Events == "" {
+		c.Output.Events = "out/events.jsonl"
+	}
+	if c.Output.Evidence == "" {
+		c.Output.Evidence = "out/evidence"
+	}
+	for i := range c.Cameras {
+		cam := &c.Cameras[i]
+		cam.SourceConfig = cam.SourceConfig.WithDefaults()
+		if cam.Detect == (DetectSize{}) {
+			cam.Detect = DetectSize{Width: 640, Height: 360}
+		}
+	}
+}
+
+// applyEnv takes camera credentials from STOPLINE_CAMERA_<ID>_USERNAME and
+// _PASSWORD, so they need not be written in the file.
+func (c *Config) applyEnv(getenv func(string) string) {
+	for i := range c.Cameras {
+		cam := &c.Cameras[i]
+		prefix := "STOPLINE_CAMERA_" + EnvName(cam.ID) + "_"
+		if v := getenv(prefix + "USERNAME"); v != "" {
+			cam.Username = v
+		}
+		if v := getenv(prefix + "PASSWORD"); v != "" {
+			cam.Password = v
+		}
+	}
+}
+
+// EnvName turns a camera id into the part of an environment variable name.
+func EnvName(id string) string {
+	return strings.ToUpper(strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, id))
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+// Validate checks everything; each error names the camera and the field.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		errs = append(errs, fmt.Errorf("timezone: %q is not a known time zone", c.TimeZone))
+	}
+	if len(c.Cameras) == 0 {
+		errs = append(errs, errors.New("cameras: none configured"))
+	}
+	seen := map[string]bool{}
+	for i, cam := range c.Cameras {
+		name := fmt.Sprintf("camera #%d", i+1)
+		if cam.ID != "" {
+			name = fmt.Sprintf("camera %q", cam.ID)
+		}
+		if err := cam.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+		if cam.ID != "" && seen[cam.ID] {
+			errs = append(errs, fmt.Errorf("%s: id: used by another camera", name))
+		}
+		seen[cam.ID] = true
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks one camera; errors name the field.
+func (cam *Camera) Validate() error {
+	var errs []error
+	switch {
+	case cam.ID == "":
+		errs = append(errs, errors.New("id: missing"))
+	case !idPattern.MatchString(cam.ID):
+		errs = append(errs, fmt.Errorf("id: %q must be lower-case letters, digits, - or _ (it names files and metrics)", cam.ID))
+	}
+	if err := cam.SourceConfig.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	w, h := cam.Detect.Width, cam.Detect.Height
+	if w < 64 || h < 64 || w > 3840 || h > 2160 || w%2 != 0 || h%2 != 0 {
+		errs = append(errs, fmt.Errorf("detect: %dx%d must be even numbers between 64x64 and 3840x2160", w, h))
+	} else if err := cam.Scene.Validate(w, h); err != nil {
+		errs = append(errs, err)
+	}
+	if cam.Location.Lat < -90 || cam.Location.Lat > 90 {
+		errs = append(errs, fmt.Errorf("location.lat: %v is out of range", cam.Location.Lat))
+	}
+	if cam.Location.Lon < -180 || cam.Location.Lon > 180 {
+		errs = append(errs, fmt.Errorf("location.lon: %v is out of range", cam.Location.Lon))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,128 @@
+package ops
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const goodCamera = `
+  - id: cam-01
+    name: Nguyen Trai / Khuat Duy Tien
+    location: {lat: 20.995, lon: 105.81, address: "Nguyen Trai", area: "Thanh Xuan, Ha Noi"}
+    url: rtsp://viewer:s3cret@127.0.0.1:8554/twoway
+    transport: tcp
+    detect: {width: 640, height: 352}
+    scene:
+      lines:
+        - {name: mid, from: [20, 200], to: [620, 200], allowed: down}
+`
+
+func TestParseValidConfig(t *testing.T) {
+	c, err := Parse([]byte("cameras:" + goodCamera))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cam := c.Cameras[0]
+	if cam.Transport != "tcp" || cam.Detect.Width != 640 || len(cam.Scene.Lines) != 1 {
+		t.Fatalf("parsed camera: %+v", cam)
+	}
+	if c.TimeZone != "Asia/Ho_Chi_Minh" || cam.StallTimeout == 0 || cam.Backoff.Max == 0 {
+		t.Fatalf("defaults not applied: tz=%q stall=%v backoff=%+v", c.TimeZone, cam.StallTimeout, cam.Backoff)
+	}
+	if got := cam.RedactedURL(); strings.Contains(got, "s3cret") {
+		t.Fatalf("redacted URL shows the password: %s", got)
+	}
+}
+
+func TestParseRejectsBadConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(string) string
+		want []string // every fragment must be in the error
+	}{
+		{"missing id", func(s string) string { return strings.Replace(s, "id: cam-01", "name2: x", 1) },
+			[]string{"field name2 not found"}},
+		{"empty id", func(s string) string { return strings.Replace(s, "id: cam-01", "id: \"\"", 1) },
+			[]string{"camera #1", "id: missing"}},
+		{"missing url", func(s string) string {
+			return strings.Replace(s, "url: rtsp://viewer:s3cret@127.0.0.1:8554/twoway", "", 1)
+		}, []string{`camera "cam-01"`, "url: missing"}},
+		{"bad url scheme", func(s string) string { return strings.Replace(s, "rtsp://viewer", "http://viewer", 1) },
+			[]string{`camera "cam-01"`, `url: scheme "http"`}},
+		{"url without host", func(s string) string {
+			return strings.Replace(s, "rtsp://viewer:s3cret@127.0.0.1:8554/twoway", "rtsp:///twoway", 1)
+		}, []string{`camera "cam-01"`, "url: no host"}},
+		{"bad transport", func(s string) string { return strings.Replace(s, "transport: tcp", "transport: quic", 1) },
+			[]string{`camera "cam-01"`, `transport: "quic"`}},
+		{"line outside the frame", func(s string) string { return strings.Replace(s, "to: [620, 200]", "to: [700, 200]", 1) },
+			[]string{`camera "cam-01"`, "scene.lines[0].to", "outside"}},
+		{"line without direction", func(s string) string { return strings.Replace(s, "allowed: down", "allowed: north", 1) },
+			[]string{`camera "cam-01"`, "scene.lines[0].allowed"}},
+		{"odd detect size", func(s string) string { return strings.Replace(s, "width: 640", "width: 641", 1) },
+			[]string{`camera "cam-01"`, "detect: 641x352"}},
+		{"bad latitude", func(s string) string { return strings.Replace(s, "lat: 20.995", "lat: 120", 1) },
+			[]string{`camera "cam-01"`, "location.lat"}},
+		{"upper-case id", func(s string) string { return strings.Replace(s, "id: cam-01", "id: CAM 01", 1) },
+			[]string{`camera "CAM 01"`, "id: "}},
+		{"duplicate id", nil,
+			[]string{`camera "cam-01": id: used by another camera`}},
+		{"unknown time zone", func(s string) string { return "timezone: Mars/Olympus\n" + s },
+			[]string{"timezone"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := "cameras:" + goodCamera
+			if strings.HasPrefix(tt.name, "duplicate") {
+				doc = "cameras:" + goodCamera + goodCamera
+			} else {
+				doc = tt.edit(doc)
+			}
+			_, err := Parse([]byte(doc))
+			if err == nil {
+				t.Fatalf("accepted:\n%s", doc)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("error shows the password: %v", err)
+			}
+		})
+	}
+}
+
+func TestParseNoCameras(t *testing.T) {
+	if _, err := Parse([]byte("timezone: UTC\n")); err == nil || !strings.Contains(err.Error(), "cameras: none") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestCredentialsFromEnvironment(t *testing.T) {
+	t.Setenv("STOPLINE_CAMERA_CAM_01_USERNAME", "envuser")
+	t.Setenv("STOPLINE_CAMERA_CAM_01_PASSWORD", "envpass")
+	c, err := Parse([]byte("cameras:" + goodCamera))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Cameras[0].Username != "envuser" || c.Cameras[0].Password != "envpass" {
+		t.Fatalf("credentials not taken from the environment: %q", c.Cameras[0].Username)
+	}
+}
+
+func TestLoadNamesTheFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "edge.yaml")
+	if err := os.WriteFile(p, []byte("cameras:\n  - id: x\n    url: ftp://a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(p)
+	if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), `camera "x"`) {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -1,0 +1,110 @@
+package ops
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/stopline/stopline/ingest"
+)
+
+// CameraStatus is what the operations centre sees of one camera.
+type CameraStatus struct {
+	ID     string        `json:"id"`
+	Name   string        `json:"name,omitempty"`
+	URL    string        `json:"url"` // password masked
+	Health ingest.Health `json:"health"`
+	// Frames counts pictures decoded; Processed those detection ran on;
+	// Skipped those detection was too busy for.
+	Frames       uint64 `json:"frames"`
+	Processed    uint64 `json:"processed"`
+	Skipped      uint64 `json:"skipped"`
+	DroppedAUs   uint64 `json:"dropped_access_units"`
+	DecodeErrors uint64 `json:"decode_errors"`
+	Violations   uint64 `json:"violations"`
+}
+
+// Server is the worker's HTTP endpoint: /healthz (the process answers),
+// /readyz (at least one camera online) and /cameras (status JSON).
+type Server struct {
+	// Addr to listen on, e.g. 127.0.0.1:8080 or :0.
+	Addr   string
+	Status func() []CameraStatus
+	Log    *slog.Logger
+
+	ln  net.Listener
+	srv *http.Server
+	err chan error
+}
+
+// Start listens and serves in the background.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return fmt.Errorf("http %s: %w", s.Addr, err)
+	}
+	s.ln = ln
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /cameras", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, s.Status())
+	})
+	mux.HandleFunc("GET /cameras/{id}", func(w http.ResponseWriter, r *http.Request) {
+		for _, c := range s.Status() {
+			if c.ID == r.PathValue("id") {
+				writeJSON(w, http.StatusOK, c)
+				return
+			}
+		}
+		http.Error(w, fmt.Sprintf("camera %q is not configured", r.PathValue("id")), http.StatusNotFound)
+	})
+	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	s.err = make(chan error, 1)
+	go func() { s.err <- s.srv.Serve(ln) }()
+	return nil
+}
+
+// ListenAddr is the address actually listened on (useful with port 0).
+func (s *Server) ListenAddr() string { return s.ln.Addr().String() }
+
+// Close stops the server, waiting up to 5 s for requests in flight.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	if serr := <-s.err; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}
+
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	online := 0
+	cams := s.Status()
+	for _, c := range cams {
+		if c.Health.State == ingest.StateOnline {
+			online++
+		}
+	}
+	code := http.StatusOK
+	if online == 0 {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, map[string]int{"cameras": len(cams), "online": online})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
