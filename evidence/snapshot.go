@@ -72,7 +72,7 @@ func RenderJPEG(s Snapshot) ([]byte, error) {
 	gocv.CopyMakeBorder(pic, &canvas, 0, band, 0, 0, gocv.BorderConstant, colourBand)
 	for i, line := range s.Text {
 		org := image.Pt(6, f.Height+textHeight*(i+1)-2)
-		gocv.PutTextWithParams(&canvas, line, org, gocv.FontHersheySimplex, textScale, colourText, 1, gocv.LineAA, false)
+		gocv.PutTextWithParams(&canvas, ASCIIFold(line), org, gocv.FontHersheySimplex, textScale, colourText, 1, gocv.LineAA, false)
 	}
 
 	buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, canvas, []int{gocv.IMWriteJpegQuality, 90})
