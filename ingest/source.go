@@ -263,15 +263,20 @@ func (s *Source) session() error {
 	sps, pps := forma.SPS, forma.PPS
 	waitingForKeyframe := true
 	c.OnPacketRTP(medi, forma, func(pkt *rtp.Packet) {
-		nalus, err := rtpDec.Decode(pkt)
-		if err != nil {
-			return // incomplete access unit, or loss: the next one resyncs
-		}
+		// Every packet goes through the time decoder, which anchors the
+		// timeline on the first packet that starts an IDR.
 		pts, ok := c.PacketPTS2(medi, pkt)
 		if !ok {
 			return
 		}
+		nalus, err := rtpDec.Decode(pkt)
+		if err != nil {
+			return // incomplete access unit, or loss: the next one resyncs
+		}
 		now := s.Now()
+		// Video is arriving even while units are skipped until the first
+		// keyframe (cameras with long GOPs take seconds to send one).
+		s.health.accessUnit(now)
 		idr := h264.IsRandomAccess(nalus)
 		if waitingForKeyframe {
 			if !idr {
@@ -282,7 +287,6 @@ func (s *Source) session() error {
 				nalus = append([][]byte{sps, pps}, nalus...)
 			}
 		}
-		s.health.accessUnit(now)
 		if s.OnAccessUnit != nil {
 			s.OnAccessUnit(AccessUnit{
 				PTS:   time.Duration(pts) * time.Second / time.Duration(forma.ClockRate()),

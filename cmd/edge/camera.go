@@ -41,6 +41,8 @@ type camera struct {
 
 	droppedAUs    atomic.Uint64
 	decodeErrors  atomic.Uint64
+	processed     atomic.Uint64
+	violations    atomic.Uint64
 	lastDecodeLog time.Time
 
 	ctx    context.Context
@@ -55,12 +57,9 @@ func (c *camera) Start() error {
 	if err != nil {
 		return fmt.Errorf("camera %s: %w", c.cfg.ID, err)
 	}
-	c.pipe, err = detect.NewPipeline(detect.Config{
-		Width: w, Height: h,
-		Scene:   c.cfg.Scene,
-		Motion:  detect.DefaultMotionConfig(),
-		Tracker: detect.DefaultTrackerConfig(),
-	})
+	dc := detect.DefaultConfig(w, h)
+	dc.Scene = c.cfg.Scene
+	c.pipe, err = detect.NewPipeline(dc)
 	if err != nil {
 		c.dec.Close()
 		return fmt.Errorf("camera %s: %w", c.cfg.ID, err)
