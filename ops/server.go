@@ -26,7 +26,9 @@ type CameraStatus struct {
 	Skipped      uint64 `json:"skipped"`
 	DroppedAUs   uint64 `json:"dropped_access_units"`
 	DecodeErrors uint64 `json:"decode_errors"`
-	Violations   uint64 `json:"violations"`
+	// Concealed counts pictures decoded with damage hidden by the decoder.
+	Concealed  uint64 `json:"concealed_frames"`
+	Violations uint64 `json:"violations"`
 }
 
 // Server is the worker's HTTP endpoint: /healthz (the process answers),

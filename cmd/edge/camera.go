@@ -226,16 +226,18 @@ func (c *camera) snapshotText(v detect.Violation) []string {
 
 // Status is the camera's health and counters for the operations server.
 func (c *camera) Status() ops.CameraStatus {
+	ds := c.dec.Stats()
 	return ops.CameraStatus{
 		ID:           c.cfg.ID,
 		Name:         c.cfg.Name,
 		URL:          c.cfg.RedactedURL(),
 		Health:       c.src.Health(),
-		Frames:       c.dec.Stats().Decoded,
+		Frames:       ds.Decoded,
 		Processed:    c.processed.Load(),
 		Skipped:      c.slot.Skipped(),
 		DroppedAUs:   c.droppedAUs.Load(),
 		DecodeErrors: c.decodeErrors.Load(),
+		Concealed:    ds.Concealed,
 		Violations:   c.violations.Load(),
 	}
 }
