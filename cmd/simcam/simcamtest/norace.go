@@ -1,0 +1,5 @@
+//go:build !race
+
+package simcamtest
+
+const raceEnabled = false

@@ -1,0 +1,369 @@
+// Package simcamtest runs cmd/simcam as a real subprocess, for tests that
+// need RTSP cameras: start one, read rtsp://.../<name>, inject faults,
+// restart it on the same port.
+//
+//	cam := simcamtest.Start(t, "127.0.0.1:0", map[string]string{
+//		"north": "../testdata/videos/street_twoway_ahmetozlu_input_video.mp4",
+//	})
+//	url := cam.URL("north")
+//	cam.Stall("north", 3*time.Second)
+//
+// Methods that take no testing.TB report through the one given to Start, so
+// call them from that test's goroutine.
+package simcamtest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const (
+	pkgPath = "github.com/stopline/stopline/cmd/simcam"
+	// startTimeout covers loading the clips; stopTimeout a clean shutdown.
+	startTimeout = 20 * time.Second
+	stopTimeout  = 10 * time.Second
+)
+
+var built struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// Build compiles simcam once per test process and returns the binary's
+// path. Under -race the binary is built with -race too, so that races in
+// simcam show up in the tests that drive it (its exit status then fails
+// Stop).
+func Build(t testing.TB) string {
+	t.Helper()
+	built.once.Do(func() { built.path, built.err = build() })
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.path
+}
+
+// build writes the binary to one path per user, module checkout and race
+// mode, replacing it atomically: test processes running in parallel each
+// get a complete binary, and runs do not pile up copies in a temp dir.
+// The Go build cache keeps the rebuild cheap.
+func build() (string, error) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("building simcam: %w", err)
+	}
+	dir, err := binDir()
+	if err != nil {
+		return "", fmt.Errorf("building simcam: %w", err)
+	}
+	name := "simcam"
+	if raceEnabled {
+		name += "-race"
+	}
+	final := filepath.Join(dir, name)
+	tmp, err := os.CreateTemp(dir, name+".*.tmp")
+	if err != nil {
+		return "", fmt.Errorf("building simcam: %w", err)
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+
+	args := []string{"build", "-o", tmp.Name()}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command(goTool, append(args, pkgPath)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go %s: %w\n%s", strings.Join(cmd.Args[1:], " "), err, out)
+	}
+	if err := os.Rename(tmp.Name(), final); err != nil {
+		return "", fmt.Errorf("building simcam: %w", err)
+	}
+	return final, nil
+}
+
+func binDir() (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(moduleRoot(wd)))
+	dir := filepath.Join(base, "stopline-simcamtest", hex.EncodeToString(sum[:6]))
+	return dir, os.MkdirAll(dir, 0o700)
+}
+
+// moduleRoot is the nearest directory holding go.mod, or dir itself.
+func moduleRoot(dir string) string {
+	for d := dir; ; {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return dir
+		}
+		d = parent
+	}
+}
+
+// Simcam is a running simcam process.
+type Simcam struct {
+	// RTSPAddr is host:port of the RTSP server, with the real port.
+	RTSPAddr string
+	// Control is the base URL of the control API, http://host:port.
+	Control string
+
+	t        testing.TB
+	cmd      *exec.Cmd
+	stderr   *lockedBuffer
+	exited   chan struct{} // closed once the process is reaped
+	waitErr  error         // valid after exited is closed
+	stopOnce sync.Once
+}
+
+// Start runs simcam serving cameras (name to clip path) on listen, which may
+// be "127.0.0.1:0" or an address used before (to restart a camera on the
+// same port). It returns once simcam is ready and stops it when the test
+// ends. On failure the test fails with simcam's log.
+func Start(t testing.TB, listen string, cameras map[string]string) *Simcam {
+	t.Helper()
+	bin := Build(t)
+
+	args := []string{"-listen", listen, "-control", "127.0.0.1:0", "-exit-with-stdin"}
+	names := make([]string, 0, len(cameras))
+	for name := range cameras {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		args = append(args, name+"="+cameras[name])
+	}
+
+	ready := &readyWriter{line: make(chan string, 1)}
+	s := &Simcam{
+		t:      t,
+		cmd:    exec.Command(bin, args...),
+		stderr: &lockedBuffer{},
+		exited: make(chan struct{}),
+	}
+	s.cmd.Stdout = ready
+	s.cmd.Stderr = s.stderr
+	// Never written: if this process dies without cleaning up, the pipe
+	// closes and simcam exits instead of holding its ports.
+	if _, err := s.cmd.StdinPipe(); err != nil {
+		t.Fatalf("starting simcam: %v", err)
+	}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("starting simcam: %v", err)
+	}
+	go func() {
+		s.waitErr = s.cmd.Wait()
+		close(s.exited)
+	}()
+	t.Cleanup(func() {
+		s.Stop()
+		if t.Failed() {
+			t.Logf("simcam %s log:\n%s", listen, s.stderr)
+		}
+	})
+
+	select {
+	case line := <-ready.line:
+		if err := s.parseReady(line); err != nil {
+			t.Fatal(err)
+		}
+	case <-s.exited:
+		t.Fatalf("simcam exited before it was ready: %v\n%s", s.waitErr, s.stderr)
+	case <-time.After(startTimeout):
+		t.Fatalf("simcam not ready within %v\n%s", startTimeout, s.stderr)
+	}
+	return s
+}
+
+// parseReady reads "simcam ready rtsp=rtsp://H:P control=http://H:P".
+func (s *Simcam) parseReady(line string) error {
+	f := strings.Fields(line)
+	if len(f) != 4 || f[0] != "simcam" || f[1] != "ready" ||
+		!strings.HasPrefix(f[2], "rtsp=rtsp://") || !strings.HasPrefix(f[3], "control=http://") {
+		return fmt.Errorf("simcam ready line %q: unexpected form", line)
+	}
+	s.RTSPAddr = strings.TrimPrefix(f[2], "rtsp=rtsp://")
+	s.Control = strings.TrimPrefix(f[3], "control=")
+	return nil
+}
+
+// URL is the RTSP URL of a camera.
+func (s *Simcam) URL(name string) string {
+	return "rtsp://" + s.RTSPAddr + "/" + name
+}
+
+// Stop sends SIGTERM and waits for simcam to exit; a non-zero exit fails the
+// test. Its port is free again afterwards. Calling Stop again does nothing.
+func (s *Simcam) Stop() {
+	s.t.Helper()
+	s.stopOnce.Do(func() {
+		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			s.t.Errorf("stopping simcam: %v", err)
+		}
+		select {
+		case <-s.exited:
+		case <-time.After(stopTimeout):
+			_ = s.cmd.Process.Kill()
+			<-s.exited
+			s.t.Errorf("simcam did not stop within %v of SIGTERM; killed\n%s", stopTimeout, s.stderr)
+			return
+		}
+		if s.waitErr != nil {
+			s.t.Errorf("simcam exited badly: %v\n%s", s.waitErr, s.stderr)
+		}
+	})
+}
+
+// Drop disconnects every session reading the camera; the camera stays
+// served, so clients can reconnect at once.
+func (s *Simcam) Drop(name string) {
+	s.t.Helper()
+	s.post(name, "drop", nil)
+}
+
+// Stall stops the camera's packets for d (sessions stay open), then they
+// resume with the frame due at that time.
+func (s *Simcam) Stall(name string, d time.Duration) {
+	s.t.Helper()
+	s.post(name, "stall", url.Values{"for": {d.String()}})
+}
+
+// Corrupt damages the slice data of the camera's next n access units.
+func (s *Simcam) Corrupt(name string, n int) {
+	s.t.Helper()
+	s.post(name, "corrupt", url.Values{"frames": {strconv.Itoa(n)}})
+}
+
+var httpClient = &http.Client{Timeout: 10 * time.Second}
+
+func (s *Simcam) post(name, action string, query url.Values) {
+	s.t.Helper()
+	u := s.Control + "/cameras/" + url.PathEscape(name) + "/" + action
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	resp, err := httpClient.Post(u, "", nil)
+	if err != nil {
+		s.t.Fatalf("simcam %s %s: %v", action, name, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		s.t.Fatalf("simcam %s %s: %s: %s", action, name, resp.Status, bytes.TrimSpace(body))
+	}
+}
+
+// CameraStatus is one camera in GET /cameras.
+type CameraStatus struct {
+	Name       string `json:"name"`
+	Path       string `json:"path"`
+	Width      int    `json:"width"`
+	Height     int    `json:"height"`
+	FramesSent uint64 `json:"frames_sent"`
+	Loops      uint64 `json:"loops"`
+	Drops      uint64 `json:"drops"`
+	Readers    int    `json:"readers"`
+	Faults     struct {
+		StalledUntil  *time.Time `json:"stalled_until"`
+		CorruptFrames int        `json:"corrupt_frames"`
+	} `json:"faults"`
+}
+
+// Cameras returns GET /cameras.
+func (s *Simcam) Cameras() []CameraStatus {
+	s.t.Helper()
+	resp, err := httpClient.Get(s.Control + "/cameras")
+	if err != nil {
+		s.t.Fatalf("simcam cameras: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		s.t.Fatalf("simcam cameras: %s", resp.Status)
+	}
+	var list []CameraStatus
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		s.t.Fatalf("simcam cameras: %v", err)
+	}
+	return list
+}
+
+// FreePort returns "127.0.0.1:PORT" of a TCP port that was free a moment
+// ago, for tests that need to know a camera's address before it starts.
+func FreePort(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("finding a free port: %v", err)
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		t.Fatalf("finding a free port: %v", err)
+	}
+	return addr
+}
+
+// readyWriter is simcam's stdout: it hands over the first line and
+// discards the rest.
+type readyWriter struct {
+	line chan string
+	buf  []byte
+	done bool
+}
+
+func (w *readyWriter) Write(p []byte) (int, error) {
+	if w.done {
+		return len(p), nil
+	}
+	w.buf = append(w.buf, p...)
+	if i := bytes.IndexByte(w.buf, '\n'); i >= 0 {
+		w.line <- string(w.buf[:i])
+		w.done = true
+		w.buf = nil
+	}
+	return len(p), nil
+}
+
+// lockedBuffer collects stderr while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
