@@ -1,0 +1,41 @@
+package detect
+
+import (
+	"image"
+	"time"
+)
+
+// Violation types, as they appear in events.
+const (
+	TypeWrongWay       = "wrong_way"
+	TypeRedLight       = "red_light"
+	TypeSpeeding       = "speeding"
+	TypeIllegalStop    = "illegal_stopping"
+	TypeSolidLine      = "solid_line"
+	TypeRestrictedLane = "restricted_lane"
+)
+
+// KnownType reports whether t names a violation type of the event schema.
+func KnownType(t string) bool {
+	switch t {
+	case TypeWrongWay, TypeRedLight, TypeSpeeding, TypeIllegalStop, TypeSolidLine, TypeRestrictedLane:
+		return true
+	}
+	return false
+}
+
+// Violation is one offence found by a rule, with what the evidence builder
+// needs to cut the clip and draw the snapshot.
+type Violation struct {
+	Type    string // one of the Type constants
+	TrackID int
+	// Time is when the vehicle crossed, interpolated between the frames
+	// on either side of the crossing.
+	Time time.Time
+	// Box is the vehicle's box in the frame that confirmed the offence.
+	Box image.Rectangle
+	// Line is the name of the scene line involved.
+	Line string
+	// Trajectory is a copy of the track's path up to the offence.
+	Trajectory []TrackPoint
+}
