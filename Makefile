@@ -7,10 +7,14 @@ FOR ?=
 BIN := bin
 
 APT_PACKAGES := pkg-config libopencv-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
+# The MinIO server the tests run as a separate process (AGPL: built and
+# run, never imported).
+MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
+MINIO_BIN := $(CURDIR)/.cache/bin/minio
 DEMO_CLIPS := $(SHARED)/data/videos/street_twoway_ahmetozlu_input_video.mp4 \
               $(SHARED)/data/videos/street_topdown_opencv4nodejs_traffic.mp4
 
-.PHONY: deps build demo test vet bench clean
+.PHONY: deps build demo test vet bench clean minio
 
 # deps installs the system libraries on Debian 12 when run as root, and
 # otherwise prints the command that would.
@@ -61,10 +65,17 @@ demo: build
 vet: deps
 	$(GO) vet ./...
 
+minio: $(MINIO_BIN)
+$(MINIO_BIN):
+	@echo "building the MinIO server $(MINIO_VERSION) for the tests (a few minutes, once)"
+	GOBIN=$(CURDIR)/.cache/bin $(GO) install github.com/minio/minio@$(MINIO_VERSION)
+
 # make test: every test, with the race detector, then the Mat leak check.
-test: deps
+# Tests start their own MinIO servers (from $(MINIO_BIN)), Kafka-protocol
+# brokers (kfake, in process) and simcam cameras, on free loopback ports.
+test: deps $(MINIO_BIN)
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 20m ./...
+	STOPLINE_MINIO_BIN=$(MINIO_BIN) $(GO) test -race -count=1 -timeout 30m ./...
 	$(GO) test -count=1 -tags matprofile -run 'Mat|Leak' ./detect/ ./evidence/
 
 bench: deps

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 )
 
 // Directions of travel a Line can allow, in picture terms.
@@ -49,10 +50,93 @@ type Line struct {
 	Allowed string `yaml:"allowed"`
 }
 
-// Scene is the geometry configured for one camera, in pixels of the
-// detection frame.
+// Scene is the geometry and the rules configured for one camera, in
+// pixels of the detection frame.
 type Scene struct {
+	// Lines are directional lines: crossing one against its Allowed
+	// direction is driving the wrong way.
 	Lines []Line `yaml:"lines"`
+	// SolidLines are painted solid lines: a vehicle's path crossing one is
+	// a violation, in either direction.
+	SolidLines []Polyline `yaml:"solid_lines"`
+	// StopLine is the signal's stop line; Allowed is the direction of
+	// travel into the junction. Crossing it that way on red runs the light.
+	StopLine *Line `yaml:"stop_line"`
+	// Zones are no-stopping zones.
+	Zones []Zone `yaml:"zones"`
+	// Lanes carry a direction of travel and the vehicle classes allowed.
+	Lanes []Lane `yaml:"lanes"`
+	// Speed calibrates the picture to the road and sets the limit.
+	Speed *Speed `yaml:"speed"`
+	// Signal says where the signal phase comes from.
+	Signal *Signal `yaml:"signal"`
+}
+
+// Polyline is a named open path of two or more points.
+type Polyline struct {
+	Name   string  `yaml:"name"`
+	Points []Point `yaml:"points"`
+}
+
+// Zone is a no-stopping zone: a vehicle standing still inside it for
+// longer than MaxStop (default 30 s) is illegally stopped.
+type Zone struct {
+	Name    string        `yaml:"name"`
+	Points  []Point       `yaml:"points"` // a closed polygon, 3 or more points
+	MaxStop time.Duration `yaml:"max_stop"`
+}
+
+// Lane is a polygon with the direction traffic must travel in it (empty:
+// any) and the vehicle classes allowed in it (empty: all). A vehicle of
+// another class, or travelling against Direction, for at least
+// MinDistance (metres with a speed calibration, else pixels; default 5 m
+// or 40 px) is a violation.
+type Lane struct {
+	Name        string   `yaml:"name"`
+	Points      []Point  `yaml:"points"`
+	Direction   string   `yaml:"direction"`
+	Allowed     []string `yaml:"allowed_classes"`
+	MinDistance float64  `yaml:"min_distance"`
+}
+
+// Speed maps the picture to the road plane: four picture points and the
+// same four points on the ground in metres (any right-handed frame), from
+// painted marks of known size. A vehicle measured over at least
+// MinDistanceM metres (default 10) faster than LimitKmh + ToleranceKmh is
+// speeding.
+type Speed struct {
+	Image        [4]Point `yaml:"image"`
+	Ground       [4]Point `yaml:"ground"`
+	LimitKmh     float64  `yaml:"limit_kmh"`
+	ToleranceKmh float64  `yaml:"tolerance_kmh"`
+	MinDistanceM float64  `yaml:"min_distance_m"`
+}
+
+// Signal says where the phase of the camera's signal comes from: "region"
+// (the signal head seen in the picture, classified by colour), "plan" (a
+// fixed-time plan) or "http" (pushed by the signal controller to
+// POST /signals/<camera>). RedGrace is how long after the change to red a
+// crossing is still forgiven (default 0.5 s).
+type Signal struct {
+	Source   string        `yaml:"source"`
+	Region   *Rect         `yaml:"region"`
+	Plan     *SignalPlan   `yaml:"plan"`
+	RedGrace time.Duration `yaml:"red_grace"`
+}
+
+// Rect is [x, y, w, h] in YAML.
+type Rect struct{ X, Y, W, H int }
+
+// SignalPlan is a fixed-time plan: each cycle starts green at Offset past
+// midnight in TimeZone (default the worker's), then amber, then red.
+// Green + Amber + Red must equal Cycle.
+type SignalPlan struct {
+	Cycle    time.Duration `yaml:"cycle"`
+	Offset   time.Duration `yaml:"offset"`
+	Green    time.Duration `yaml:"green"`
+	Amber    time.Duration `yaml:"amber"`
+	Red      time.Duration `yaml:"red"`
+	TimeZone string        `yaml:"timezone"`
 }
 
 // Validate checks the scene against the detection frame size. Every error

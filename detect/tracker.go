@@ -84,6 +84,10 @@ type Track struct {
 	Confirmed    bool
 	// FirstSeen and LastSeen are the times of the first and the last match.
 	FirstSeen, LastSeen time.Time
+	// Class is the vehicle class (car, motorbike, bus, truck, bicycle,
+	// person) by majority vote over the detections matched, or "" when
+	// only motion detected it.
+	Class string
 }
 
 // velocityWindow is how many trajectory points back the velocity used for

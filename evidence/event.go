@@ -67,14 +67,24 @@ type Event struct {
 	LegalRef string `json:"legal_reference,omitempty"`
 	// OffenceTime is when the vehicle committed the offence; DetectedAt is
 	// when the worker decided so. Both UTC, RFC 3339 with milliseconds.
-	OffenceTime string   `json:"offence_time"`
-	DetectedAt  string   `json:"detected_at"`
-	TrackID     int      `json:"track_id"`
-	Vehicle     string   `json:"vehicle_class,omitempty"`
-	Box         Box      `json:"box"`
-	Line        string   `json:"line,omitempty"`
+	OffenceTime string `json:"offence_time"`
+	DetectedAt  string `json:"detected_at"`
+	TrackID     int    `json:"track_id"`
+	Vehicle     string `json:"vehicle_class,omitempty"`
+	Box         Box    `json:"box"`
+	Line        string `json:"line,omitempty"`
+	// SpeedKmh is the measured speed, where a rule measured it.
+	SpeedKmh float64 `json:"speed_kmh,omitempty"`
+	// SignalPhase is the signal's phase at the offence, where relevant.
+	SignalPhase string   `json:"signal_phase,omitempty"`
 	Evidence    []Object `json:"evidence"`
-	Software    string   `json:"software_version"`
+	// ManifestSignature is the base64 Ed25519 signature of manifest.json,
+	// by the device key KeyID names: consumers verify offline with it.
+	ManifestSignature string `json:"manifest_signature,omitempty"`
+	KeyID             string `json:"key_id,omitempty"`
+	Software          string `json:"software_version"`
+	// Models are the detector models that produced the event.
+	Models []ModelVersion `json:"models,omitempty"`
 }
 
 // EventID derives the id from what identifies the offence, so the same

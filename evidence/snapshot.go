@@ -19,10 +19,19 @@ var (
 	colourText    = color.RGBA{R: 255, G: 255, B: 255, A: 255}
 )
 
+// Text and strokes grow with the picture so that a 1080p snapshot reads
+// like a 640-wide one.
 const (
-	textScale  = 0.45
-	textHeight = 18 // pixels per line of the band at textScale
+	textScale  = 0.45 // at 640 pixels wide
+	textHeight = 18   // pixels per line of the band at textScale
 )
+
+// bandLayout is the text band's scale, line height and stroke for a
+// picture width.
+func bandLayout(width int) (scale float64, lineHeight, stroke int) {
+	k := max(float64(width)/640, 0.5)
+	return textScale * k, int(textHeight*k + 0.5), max(int(k+0.5), 1)
+}
 
 // Snapshot is what an annotated snapshot shows.
 type Snapshot struct {
@@ -42,37 +51,35 @@ func RenderJPEG(s Snapshot) ([]byte, error) {
 	if f == nil || len(f.Data) < ingest.I420Size(f.Width, f.Height) {
 		return nil, fmt.Errorf("snapshot: no frame")
 	}
-	yuv, err := gocv.NewMatFromBytes(f.Height*3/2, f.Width, gocv.MatTypeCV8UC1, f.Data[:ingest.I420Size(f.Width, f.Height)])
+	pic, err := toBGR(f)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: %w", err)
 	}
-	defer yuv.Close()
-	pic := gocv.NewMat()
 	defer pic.Close()
-	gocv.CvtColor(yuv, &pic, gocv.ColorYUVToBGRIYUV)
 
+	scale, lineHeight, stroke := bandLayout(f.Width)
 	for _, l := range s.Scene.Lines {
-		c, thick := colourRule, 1
+		c, thick := colourRule, stroke
 		if l.Name == s.Violation.Line {
-			c, thick = colourOffence, 2
+			c, thick = colourOffence, 2*stroke
 		}
 		a, b := pt(l.From), pt(l.To)
 		gocv.Line(&pic, a, b, c, thick)
-		drawAllowed(&pic, l, c)
+		drawAllowed(&pic, l, c, stroke)
 	}
 	trail := s.Violation.Trajectory
 	for i := 1; i < len(trail); i++ {
-		gocv.Line(&pic, pt(trail[i-1].C), pt(trail[i].C), colourTrail, 1)
+		gocv.Line(&pic, pt(trail[i-1].C), pt(trail[i].C), colourTrail, stroke)
 	}
-	gocv.Rectangle(&pic, s.Violation.Box, colourOffence, 2)
+	gocv.Rectangle(&pic, s.Violation.Box, colourOffence, 2*stroke)
 
 	canvas := gocv.NewMat()
 	defer canvas.Close()
-	band := textHeight*len(s.Text) + 6
+	band := lineHeight*len(s.Text) + 6*stroke
 	gocv.CopyMakeBorder(pic, &canvas, 0, band, 0, 0, gocv.BorderConstant, colourBand)
 	for i, line := range s.Text {
-		org := image.Pt(6, f.Height+textHeight*(i+1)-2)
-		gocv.PutTextWithParams(&canvas, ASCIIFold(line), org, gocv.FontHersheySimplex, textScale, colourText, 1, gocv.LineAA, false)
+		org := image.Pt(6*stroke, f.Height+lineHeight*(i+1)-2*stroke)
+		gocv.PutTextWithParams(&canvas, ASCIIFold(line), org, gocv.FontHersheySimplex, scale, colourText, stroke, gocv.LineAA, false)
 	}
 
 	buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, canvas, []int{gocv.IMWriteJpegQuality, 90})
@@ -83,16 +90,67 @@ func RenderJPEG(s Snapshot) ([]byte, error) {
 	return append([]byte(nil), buf.GetBytes()...), nil
 }
 
+// RenderCrop cuts the vehicle's box, widened by a quarter on every side
+// so the plate and the vehicle's outline are whole, out of the frame and
+// encodes it as JPEG. Small crops are enlarged to a readable width.
+func RenderCrop(f *ingest.Frame, box image.Rectangle) ([]byte, error) {
+	if f == nil || len(f.Data) < ingest.I420Size(f.Width, f.Height) {
+		return nil, fmt.Errorf("crop: no frame")
+	}
+	r := box.Inset(-max(box.Dx(), box.Dy()) / 4).Intersect(image.Rect(0, 0, f.Width, f.Height))
+	if r.Empty() {
+		return nil, fmt.Errorf("crop: box %v is outside the %dx%d frame", box, f.Width, f.Height)
+	}
+	pic, err := toBGR(f)
+	if err != nil {
+		return nil, fmt.Errorf("crop: %w", err)
+	}
+	defer pic.Close()
+	region := pic.Region(r)
+	defer region.Close()
+	out := region
+	const minWidth = 320
+	if r.Dx() < minWidth {
+		big := gocv.NewMat()
+		defer big.Close()
+		k := float64(minWidth) / float64(r.Dx())
+		gocv.Resize(region, &big, image.Point{}, k, k, gocv.InterpolationCubic)
+		out = big
+	}
+	buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, out, []int{gocv.IMWriteJpegQuality, 92})
+	if err != nil {
+		return nil, fmt.Errorf("crop: encoding JPEG: %w", err)
+	}
+	defer buf.Close()
+	return append([]byte(nil), buf.GetBytes()...), nil
+}
+
+// toBGR converts an I420 frame for drawing. The caller closes the Mat.
+func toBGR(f *ingest.Frame) (gocv.Mat, error) {
+	// Copied into a Mat of OpenCV's own: a Mat over Go memory would leave C
+	// holding a Go pointer.
+	yuv := gocv.NewMatWithSize(f.Height*3/2, f.Width, gocv.MatTypeCV8UC1)
+	defer yuv.Close()
+	dst, err := yuv.DataPtrUint8()
+	if err != nil {
+		return gocv.Mat{}, err
+	}
+	copy(dst, f.Data[:ingest.I420Size(f.Width, f.Height)])
+	pic := gocv.NewMat()
+	gocv.CvtColor(yuv, &pic, gocv.ColorYUVToBGRIYUV)
+	return pic, nil
+}
+
 // drawAllowed puts an arrow across the middle of the line pointing the way
 // traffic may cross it.
-func drawAllowed(m *gocv.Mat, l detect.Line, c color.RGBA) {
+func drawAllowed(m *gocv.Mat, l detect.Line, c color.RGBA, stroke int) {
 	d, ok := directionVector(l.Allowed)
 	if !ok {
 		return
 	}
 	mid := image.Pt(int((l.From.X+l.To.X)/2), int((l.From.Y+l.To.Y)/2))
-	const half = 14
-	gocv.ArrowedLine(m, mid.Sub(d.Mul(half)), mid.Add(d.Mul(half)), c, 2)
+	half := 14 * stroke
+	gocv.ArrowedLine(m, mid.Sub(d.Mul(half)), mid.Add(d.Mul(half)), c, 2*stroke)
 }
 
 func directionVector(allowed string) (image.Point, bool) {

@@ -29,12 +29,22 @@ type Config struct {
 	Cameras []Camera `yaml:"cameras"`
 }
 
-// Output says where evidence and events go.
+// Output says where evidence and events go. Without minio, evidence is
+// stored under the Evidence directory; without kafka, events are appended
+// to the Events file.
 type Output struct {
-	// Events is the JSON-lines file events are appended to.
-	Events string `yaml:"events"`
-	// Evidence is the directory evidence files are stored under.
-	Evidence string `yaml:"evidence"`
+	Events   string                `yaml:"events"`
+	Evidence string                `yaml:"evidence"`
+	MinIO    *evidence.MinIOConfig `yaml:"minio"`
+	Kafka    *evidence.KafkaConfig `yaml:"kafka"`
+	Outbox   evidence.OutboxConfig `yaml:"outbox"`
+	// Key is the device's Ed25519 signing key (`edge keygen` makes one).
+	Key string `yaml:"key"`
+	// CreateKey makes the key at first start when it is missing: for
+	// demos and tests, not for devices whose public key must be registered.
+	CreateKey bool `yaml:"create_key"`
+	// Clip is the pre/post-roll of every camera's clips.
+	Clip evidence.ClipConfig `yaml:"clip"`
 }
 
 // Camera is one camera: who it is, where it stands, how to reach it and
@@ -44,9 +54,27 @@ type Camera struct {
 	Name     string            `yaml:"name"`
 	Location evidence.Location `yaml:"location"`
 	// The stream: url, transport, username, password, timeouts, backoff.
+	// It is decoded for detection and, without record_url, also recorded.
 	ingest.SourceConfig `yaml:",inline"`
-	Detect              DetectSize   `yaml:"detect"`
-	Scene               detect.Scene `yaml:"scene"`
+	// RecordURL is the camera's main stream, never decoded: its access
+	// units only fill the pre-roll buffer the clips are cut from. It uses
+	// the same credentials, transport and timeouts as url.
+	RecordURL    string            `yaml:"record_url"`
+	RecordBuffer ingest.RingConfig `yaml:"record_buffer"`
+	Detect       DetectSize        `yaml:"detect"`
+	Scene        detect.Scene      `yaml:"scene"`
+	// Legal maps a violation type to the legal reference it is fined under,
+	// e.g. wrong_way: "Nghị định 100/2019/NĐ-CP, Điều 5, khoản 5".
+	Legal map[string]string `yaml:"legal"`
+}
+
+// RecordSource is the configuration of the stream the clips come from.
+func (cam *Camera) RecordSource() ingest.SourceConfig {
+	c := cam.SourceConfig
+	if cam.RecordURL != "" {
+		c.URL = cam.RecordURL
+	}
+	return c
 }
 
 // DetectSize is the size every frame is scaled to for detection; scene
@@ -97,9 +125,23 @@ func (c *Config) applyDefaults() {
 	if c.Output.Evidence == "" {
 		c.Output.Evidence = "out/evidence"
 	}
+	if c.Output.Key == "" {
+		c.Output.Key = "out/device.key"
+	}
+	c.Output.Outbox = c.Output.Outbox.WithDefaults()
+	c.Output.Clip = c.Output.Clip.WithDefaults()
+	if c.Output.Kafka != nil {
+		k := c.Output.Kafka.WithDefaults()
+		c.Output.Kafka = &k
+	}
+	if c.Output.MinIO != nil {
+		m := c.Output.MinIO.WithDefaults()
+		c.Output.MinIO = &m
+	}
 	for i := range c.Cameras {
 		cam := &c.Cameras[i]
 		cam.SourceConfig = cam.SourceConfig.WithDefaults()
+		cam.RecordBuffer = cam.RecordBuffer.WithDefaults()
 		if cam.Detect == (DetectSize{}) {
 			cam.Detect = DetectSize{Width: 640, Height: 360}
 		}
@@ -142,6 +184,22 @@ func (c *Config) Validate() error {
 	if len(c.Cameras) == 0 {
 		errs = append(errs, errors.New("cameras: none configured"))
 	}
+	if err := c.Output.Outbox.Validate(); err != nil {
+		errs = append(errs, prefixed("output.outbox.", err))
+	}
+	if err := c.Output.Clip.Validate(); err != nil {
+		errs = append(errs, prefixed("output.clip.", err))
+	}
+	if c.Output.MinIO != nil {
+		if err := c.Output.MinIO.Validate(); err != nil {
+			errs = append(errs, prefixed("output.minio.", err))
+		}
+	}
+	if c.Output.Kafka != nil {
+		if err := c.Output.Kafka.Validate(); err != nil {
+			errs = append(errs, prefixed("output.kafka.", err))
+		}
+	}
 	seen := map[string]bool{}
 	for i, cam := range c.Cameras {
 		name := fmt.Sprintf("camera #%d", i+1)
@@ -149,7 +207,7 @@ func (c *Config) Validate() error {
 			name = fmt.Sprintf("camera %q", cam.ID)
 		}
 		if err := cam.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			errs = append(errs, prefixed(name+": ", err))
 		}
 		if cam.ID != "" && seen[cam.ID] {
 			errs = append(errs, fmt.Errorf("%s: id: used by another camera", name))
@@ -171,6 +229,19 @@ func (cam *Camera) Validate() error {
 	if err := cam.SourceConfig.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if cam.RecordURL != "" {
+		if err := cam.RecordSource().Validate(); err != nil {
+			errs = append(errs, prefixed("record_", err))
+		}
+	}
+	if err := cam.RecordBuffer.Validate(); err != nil {
+		errs = append(errs, prefixed("record_buffer.", err))
+	}
+	for typ := range cam.Legal {
+		if !detect.KnownType(typ) {
+			errs = append(errs, fmt.Errorf("legal.%s: not a violation type", typ))
+		}
+	}
 	w, h := cam.Detect.Width, cam.Detect.Height
 	if w < 64 || h < 64 || w > 3840 || h > 2160 || w%2 != 0 || h%2 != 0 {
 		errs = append(errs, fmt.Errorf("detect: %dx%d must be even numbers between 64x64 and 3840x2160", w, h))
@@ -184,4 +255,17 @@ func (cam *Camera) Validate() error {
 		errs = append(errs, fmt.Errorf("location.lon: %v is out of range", cam.Location.Lon))
 	}
 	return errors.Join(errs...)
+}
+
+// prefixed puts prefix before every error that err joins, so that each
+// line of a multi-line error still names its camera or section.
+func prefixed(prefix string, err error) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, prefixed(prefix, e))
+		}
+		return errors.Join(out...)
+	}
+	return fmt.Errorf("%s%w", prefix, err)
 }

@@ -126,3 +126,38 @@ func TestLoadNamesTheFile(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestEveryErrorLineNamesItsCamera(t *testing.T) {
+	doc := "cameras:" + strings.Replace(goodCamera, "to: [620, 200]", "to: [700, 200]", 1)
+	doc = strings.Replace(doc, "allowed: down", "allowed: north", 1)
+	_, err := Parse([]byte(doc))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) < 2 {
+		t.Fatalf("want one line per problem, got %q", err)
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, `camera "cam-01": `) {
+			t.Errorf("line %q does not name the camera", l)
+		}
+	}
+}
+
+func TestOutputSectionsAreValidated(t *testing.T) {
+	tests := []struct{ name, output, want string }{
+		{"minio without endpoint", "output: {minio: {bucket: b, access_key: a, secret_key: s}}", "output.minio.endpoint"},
+		{"kafka without brokers", "output: {kafka: {topic: t}}", "output.kafka.brokers"},
+		{"negative pre-roll", "output: {clip: {pre_roll: -1s}}", "output.clip.pre_roll"},
+		{"negative outbox limit", "output: {outbox: {max_bytes: -5}}", "output.outbox.max_bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.output + "\ncameras:" + goodCamera))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error naming %s", err, tt.want)
+			}
+		})
+	}
+}

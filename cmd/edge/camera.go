@@ -2,10 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,15 +25,21 @@ const auQueue = 100
 type camera struct {
 	cfg      ops.Camera
 	loc      *time.Location
-	writer   *evidence.Writer
+	clip     evidence.ClipConfig
+	outbox   *evidence.Outbox
+	signer   *evidence.Signer
+	status   *statusPublisher
 	log      *slog.Logger
 	software string
 
-	src  *ingest.Source
-	dec  *ingest.Decoder
-	pipe *detect.Pipeline
-	slot *ingest.FrameSlot
-	aus  chan ingest.AccessUnit
+	src     *ingest.Source
+	record  *ingest.Source // nil when the detect stream is also recorded
+	ring    *ingest.RingBuffer
+	builder *evidence.Builder
+	dec     *ingest.Decoder
+	pipe    *detect.Pipeline
+	slot    *ingest.FrameSlot
+	aus     chan ingest.AccessUnit
 
 	// waitIDR is touched only by the source's reading goroutine.
 	waitIDR bool
@@ -64,6 +69,27 @@ func (c *camera) Start() error {
 		c.dec.Close()
 		return fmt.Errorf("camera %s: %w", c.cfg.ID, err)
 	}
+	c.ring = ingest.NewRingBuffer(c.cfg.RecordBuffer)
+	c.builder = &evidence.Builder{
+		Camera:       evidence.Camera{ID: c.cfg.ID, Name: c.cfg.Name, Location: c.cfg.Location},
+		Scene:        c.cfg.Scene,
+		DetectWidth:  w,
+		DetectHeight: h,
+		Ring:         c.ring,
+		Clip:         c.clip,
+		Location:     c.loc,
+		LegalRefs:    c.cfg.Legal,
+		Outbox:       c.outbox,
+		Signer:       c.signer,
+		Software:     c.software,
+		IntentDir:    filepath.Join(c.outbox.Config.Dir, ".intents"),
+		Log:          c.log,
+	}
+	if err := c.builder.Start(); err != nil {
+		c.pipe.Close()
+		c.dec.Close()
+		return err
+	}
 	c.slot = ingest.NewFrameSlot()
 	c.aus = make(chan ingest.AccessUnit, auQueue)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -71,41 +97,72 @@ func (c *camera) Start() error {
 		Camera:       c.cfg.ID,
 		Config:       c.cfg.SourceConfig,
 		OnAccessUnit: c.onAccessUnit,
-		OnHealth: func(h ingest.Health) {
-			c.log.Info("camera state", "state", h.State, "reason", h.Reason)
-		},
-		Log: c.log,
+		OnHealth:     c.onHealth("detect"),
+		Log:          c.log,
+	}
+	if c.cfg.RecordURL != "" {
+		c.record = &ingest.Source{
+			Camera:       c.cfg.ID,
+			Config:       c.cfg.RecordSource(),
+			OnAccessUnit: c.ring.Push,
+			OnHealth:     c.onHealth("record"),
+			Log:          c.log,
+		}
 	}
 	c.wg.Add(2)
 	go c.decodeLoop()
 	go c.detectLoop()
 	if err := c.src.Start(); err != nil {
-		c.cancel()
-		close(c.aus)
-		c.slot.Close()
-		c.wg.Wait()
-		c.pipe.Close()
-		c.dec.Close()
+		c.stop()
 		return err
+	}
+	if c.record != nil {
+		if err := c.record.Start(); err != nil {
+			c.src.Close()
+			c.stop()
+			return err
+		}
 	}
 	return nil
 }
 
-// Close stops the source first so nothing new arrives, lets the decoder
-// drain, and waits for detection to finish the frame it holds.
-func (c *camera) Close() {
-	c.src.Close()
+func (c *camera) onHealth(stream string) func(ingest.Health) {
+	return func(h ingest.Health) {
+		c.log.Info("camera state", "stream", stream, "state", h.State, "reason", h.Reason)
+		if stream == "detect" {
+			c.status.send(c.cfg.ID, h)
+		}
+	}
+}
+
+// stop ends the goroutines after the sources are closed (or never ran).
+func (c *camera) stop() {
 	close(c.aus)
 	c.wg.Wait()
+	c.builder.Close()
 	c.pipe.Close()
 	c.dec.Close()
 	c.cancel()
+}
+
+// Close stops the sources first so nothing new arrives, lets the decoder
+// drain and detection finish the frame it holds, then builds the evidence
+// of the violations already found.
+func (c *camera) Close() {
+	c.src.Close()
+	if c.record != nil {
+		c.record.Close()
+	}
+	c.stop()
 }
 
 // onAccessUnit never blocks the RTSP reader. When the queue is full the
 // unit is dropped, and so is everything up to the next keyframe, since the
 // decoder cannot use frames whose references are missing.
 func (c *camera) onAccessUnit(au ingest.AccessUnit) {
+	if c.record == nil {
+		c.ring.Push(au)
+	}
 	if c.waitIDR && !au.IDR {
 		c.droppedAUs.Add(1)
 		return
@@ -158,70 +215,12 @@ func (c *camera) detectLoop() {
 			c.log.Error("detection failed", "err", err)
 		}
 		for _, v := range vs {
-			if err := c.submit(v, f); err != nil {
-				c.log.Error("violation not submitted", "err", err)
-			}
+			c.log.Info("violation detected", "type", v.Type, "track", v.TrackID, "line", v.Line,
+				"event", evidence.EventID(c.cfg.ID, v.Type, v.TrackID, v.Time))
+			c.builder.Submit(v, f)
 		}
 		c.slot.Release(f)
 	}
-}
-
-// submit renders the snapshot from the frame in hand and queues the
-// package; storing and publishing happen on the writer's goroutine.
-func (c *camera) submit(v detect.Violation, f *ingest.Frame) error {
-	now := time.Now()
-	e := evidence.Event{
-		Schema:      evidence.Schema,
-		EventID:     evidence.EventID(c.cfg.ID, v.Type, v.TrackID, v.Time),
-		Camera:      evidence.Camera{ID: c.cfg.ID, Name: c.cfg.Name, Location: c.cfg.Location},
-		Type:        v.Type,
-		OffenceTime: v.Time.UTC().Format(evidence.TimeFormat),
-		DetectedAt:  now.UTC().Format(evidence.TimeFormat),
-		TrackID:     v.TrackID,
-		Box:         evidence.BoxOf(v.Box, f.Width, f.Height),
-		Line:        v.Line,
-		Software:    c.software,
-	}
-	jpeg, err := evidence.RenderJPEG(evidence.Snapshot{
-		Frame:     f,
-		Scene:     c.cfg.Scene,
-		Violation: v,
-		Text:      c.snapshotText(v),
-	})
-	if err != nil {
-		return fmt.Errorf("camera %s: %w", c.cfg.ID, err)
-	}
-	p := evidence.Package{Event: e, Files: []evidence.File{
-		{Name: "snapshot.jpg", ContentType: "image/jpeg", Role: "snapshot", Data: jpeg},
-	}}
-	if err := c.writer.Submit(context.Background(), p); err != nil && !errors.Is(err, evidence.ErrWriterClosed) {
-		return err
-	}
-	return nil
-}
-
-func (c *camera) snapshotText(v detect.Violation) []string {
-	what := strings.ToUpper(strings.ReplaceAll(v.Type, "_", " "))
-	if v.Line != "" {
-		allowed := ""
-		for _, l := range c.cfg.Scene.Lines {
-			if l.Name == v.Line {
-				allowed = l.Allowed
-			}
-		}
-		what += fmt.Sprintf("  line %q (allowed: %s)", v.Line, allowed)
-	}
-	what += fmt.Sprintf("  track %d", v.TrackID)
-	where := c.cfg.ID
-	if c.cfg.Name != "" {
-		where += "  " + c.cfg.Name
-	}
-	if c.cfg.Location.Address != "" {
-		where += "  " + c.cfg.Location.Address
-	}
-	local := v.Time.In(c.loc)
-	when := local.Format("2006-01-02 15:04:05.000 -07:00") + " " + c.loc.String()
-	return []string{what, where, when}
 }
 
 // Status is the camera's health and counters for the operations server.

@@ -2,7 +2,10 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
@@ -68,9 +71,7 @@ func TestEdgeFindsLabelledWrongWayOnRealFootage(t *testing.T) {
 	served := map[string]string{}
 	lab := map[string]labels{}
 	dur := map[string]time.Duration{}
-	cfg := &ops.Config{TimeZone: "Asia/Ho_Chi_Minh", HTTP: "127.0.0.1:0"}
 	out := t.TempDir()
-	cfg.Output = ops.Output{Events: filepath.Join(out, "events.jsonl"), Evidence: filepath.Join(out, "evidence")}
 	for _, c := range clips {
 		path := filepath.Join("../../testdata/videos", c.file)
 		served[c.camera] = path
@@ -85,23 +86,41 @@ func TestEdgeFindsLabelledWrongWayOnRealFootage(t *testing.T) {
 	// simcam starts every clip's first loop when it reports ready.
 	loopStart := time.Now()
 
+	yml := fmt.Sprintf(`
+http: 127.0.0.1:0
+output:
+  events: %[1]s/events.jsonl
+  evidence: %[1]s/evidence
+  outbox: {dir: %[1]s/outbox}
+  key: %[1]s/device.key
+  create_key: true
+  clip: {pre_roll: 3s, post_roll: 2s}
+cameras:
+`, out)
 	for _, c := range clips {
 		l := lab[c.camera]
-		cfg.Cameras = append(cfg.Cameras, ops.Camera{
-			ID:           c.camera,
-			Name:         "e2e " + c.camera,
-			SourceConfig: ingest.SourceConfig{URL: sim.URL(c.camera), Transport: c.transport},
-			Detect:       ops.DetectSize{Width: l.Size[0], Height: l.Size[1]},
-			Scene:        detect.Scene{Lines: []detect.Line{l.Line}},
-		})
+		yml += fmt.Sprintf(`  - id: %s
+    name: e2e %s
+    url: %s
+    transport: %s
+    detect: {width: %d, height: %d}
+    legal: {wrong_way: "Decree 100/2019/ND-CP, Art. 5(5)"}
+    scene:
+      lines:
+        - {name: %s, from: [%g, %g], to: [%g, %g], allowed: %s}
+`, c.camera, c.camera, sim.URL(c.camera), c.transport, l.Size[0], l.Size[1],
+			l.Line.Name, l.Line.From.X, l.Line.From.Y, l.Line.To.X, l.Line.To.Y, l.Line.Allowed)
 	}
 	// A camera nobody serves: reported offline and retried, never in the
 	// way of the others.
-	cfg.Cameras = append(cfg.Cameras, ops.Camera{
-		ID:           "nobody",
-		SourceConfig: ingest.SourceConfig{URL: "rtsp://viewer:hunter2@" + simcamtest.FreePort(t) + "/none"},
-		Detect:       ops.DetectSize{Width: 320, Height: 240},
-	})
+	yml += fmt.Sprintf(`  - id: nobody
+    url: rtsp://viewer:hunter2@%s/none
+    detect: {width: 320, height: 240}
+`, simcamtest.FreePort(t))
+	cfg, err := ops.Parse([]byte(yml))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, yml)
+	}
 	var logs lockedLog
 	w := startWorker(t, cfg, &logs)
 
@@ -113,7 +132,8 @@ func TestEdgeFindsLabelledWrongWayOnRealFootage(t *testing.T) {
 	for _, c := range clips {
 		end = max(end, time.Duration(loop+1)*dur[c.camera])
 	}
-	deadline := loopStart.Add(end + 1500*time.Millisecond)
+	// Past the loop's end: the last violation's post-roll and building.
+	deadline := loopStart.Add(end + 4*time.Second)
 
 	// Meanwhile, the operations server shows the cameras' health.
 	sawOnline := map[string]bool{}
@@ -129,7 +149,16 @@ func TestEdgeFindsLabelledWrongWayOnRealFootage(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	if err := w.outbox.Drain(ctx); err != nil {
+		t.Error(err)
+	}
+	cancel()
 	w.Close()
+	pub, err := evidence.LoadPublicKey(filepath.Join(out, "device.key.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	for _, c := range clips {
 		if !sawOnline[c.camera] {
@@ -158,7 +187,7 @@ func TestEdgeFindsLabelledWrongWayOnRealFootage(t *testing.T) {
 				continue
 			}
 			got = append(got, ot.Sub(from).Seconds())
-			checkEvidence(t, cfg.Output.Evidence, e)
+			checkEvidence(t, cfg.Output.Evidence, pub, e)
 		}
 		var want []float64
 		for _, x := range l.Crossings {
@@ -207,38 +236,44 @@ func round(xs []float64) []float64 {
 	return out
 }
 
-// checkEvidence: the event's snapshot is where the event says, with the
-// size and hash it lists, and is a picture.
-func checkEvidence(t *testing.T, root string, e evidence.Event) {
+// checkEvidence: the package the event points to is complete, verifies
+// with the device key, and its snapshot and crop are pictures.
+func checkEvidence(t *testing.T, root string, pub ed25519.PublicKey, e evidence.Event) {
 	t.Helper()
-	if len(e.Evidence) != 1 || e.Evidence[0].Role != "snapshot" {
-		t.Errorf("event %s: evidence %+v", e.EventID, e.Evidence)
-		return
+	roles := map[string]evidence.Object{}
+	for _, o := range e.Evidence {
+		roles[o.Role] = o
 	}
-	o := e.Evidence[0]
-	b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(o.Key)))
+	for _, r := range []string{"clip", "snapshot", "crop", "manifest", "signature"} {
+		if _, ok := roles[r]; !ok {
+			t.Errorf("event %s: no %s among %+v", e.EventID, r, e.Evidence)
+		}
+	}
+	prefix, err := evidence.KeyPrefix(e)
 	if err != nil {
-		t.Errorf("event %s: %v", e.EventID, err)
-		return
+		t.Fatal(err)
 	}
-	if int64(len(b)) != o.Size {
-		t.Errorf("event %s: snapshot is %d bytes, event says %d", e.EventID, len(b), o.Size)
+	store := evidence.DirStore{Root: root}
+	rep, err := evidence.VerifyPackage(context.Background(), store, prefix, pub)
+	if err != nil || !rep.OK() {
+		t.Errorf("event %s: package does not verify: %v %+v", e.EventID, err, rep.Problems)
 	}
-	img, err := gocv.IMDecode(b, gocv.IMReadColor)
-	if err != nil || img.Empty() {
-		t.Errorf("event %s: snapshot does not decode: %v", e.EventID, err)
+	for _, r := range []string{"snapshot", "crop"} {
+		b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(roles[r].Key)))
+		if err != nil {
+			t.Errorf("event %s: %v", e.EventID, err)
+			continue
+		}
+		img, err := gocv.IMDecode(b, gocv.IMReadColor)
+		if err != nil || img.Empty() {
+			t.Errorf("event %s: %s does not decode: %v", e.EventID, r, err)
+		}
+		img.Close()
 	}
-	img.Close()
 }
 
 func startWorker(t *testing.T, cfg *ops.Config, logs *lockedLog) *Worker {
 	t.Helper()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	for i := range cfg.Cameras {
-		cfg.Cameras[i].SourceConfig = cfg.Cameras[i].SourceConfig.WithDefaults()
-	}
 	w := &Worker{Config: cfg, Log: slog.New(slog.NewTextHandler(logs, nil)), Version: "test"}
 	if err := w.Start(); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,8 @@
 //
 //	edge [run] [-config FILE] [-out DIR]   run the worker (embedded demo config by default)
 //	edge check -config FILE                validate a configuration and exit
+//	edge keygen -key FILE [-pub FILE]      make the device's signing key pair
+//	edge verify -pub FILE TARGET...        check evidence packages' hashes and signatures
 package main
 
 import (
@@ -38,11 +40,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runWorker(args, stdout, stderr)
 	case "check":
 		return runCheck(args, stdout, stderr)
+	case "keygen":
+		return runKeygen(args, stdout, stderr)
+	case "verify":
+		return runVerify(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "stopline edge", version)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (run, check, version)", cmd)
+		return fmt.Errorf("unknown command %q (run, check, keygen, verify, version)", cmd)
 	}
 }
 

@@ -1,50 +1,94 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/stopline/stopline/evidence"
+	"github.com/stopline/stopline/ingest"
 	"github.com/stopline/stopline/ops"
 )
 
-// Worker runs every configured camera and the shared evidence writer. A
-// camera that fails to start is reported and the others run on.
+// Worker runs every configured camera, the shared outbox and the
+// operations server. A camera that fails to start is reported and the
+// others run on.
 type Worker struct {
 	Config  *ops.Config
 	Log     *slog.Logger
 	Version string
+	// DrainTimeout bounds how long Close waits for delivery. Default 10 s.
+	DrainTimeout time.Duration
 
-	events  *evidence.JSONLines
-	writer  *evidence.Writer
-	cameras []*camera
-	http    *ops.Server
+	signer    *evidence.Signer
+	publisher publisher
+	outbox    *evidence.Outbox
+	status    *statusPublisher
+	cameras   []*camera
+	http      *ops.Server
+}
+
+// publisher is the event sink: the JSON-lines file or Kafka.
+type publisher interface {
+	evidence.Publisher
+	io.Closer
 }
 
 // Start opens the outputs and starts the cameras.
 func (w *Worker) Start() error {
-	loc, err := time.LoadLocation(w.Config.TimeZone)
+	cfg := w.Config
+	if w.DrainTimeout == 0 {
+		w.DrainTimeout = 10 * time.Second
+	}
+	loc, err := time.LoadLocation(cfg.TimeZone)
 	if err != nil {
 		return fmt.Errorf("timezone: %w", err)
 	}
-	w.events, err = evidence.OpenJSONLines(w.Config.Output.Events)
-	if err != nil {
+	if w.signer, err = loadOrCreateKey(cfg.Output.Key, cfg.Output.CreateKey, w.Log); err != nil {
 		return err
 	}
-	w.writer = &evidence.Writer{
-		Store:     evidence.DirStore{Root: w.Config.Output.Evidence},
-		Publisher: w.events,
-		Log:       w.Log,
+	var store evidence.Store = evidence.DirStore{Root: cfg.Output.Evidence}
+	if cfg.Output.MinIO != nil {
+		store = &lazyMinIO{cfg: *cfg.Output.MinIO, log: w.Log}
 	}
-	if err := w.writer.Start(); err != nil {
-		w.events.Close()
+	if cfg.Output.Kafka != nil {
+		k, err := evidence.NewKafkaPublisher(*cfg.Output.Kafka)
+		if err != nil {
+			return fmt.Errorf("output.kafka: %w", err)
+		}
+		w.publisher = k
+		w.status = startStatusPublisher(k, w.Log)
+	} else {
+		j, err := evidence.OpenJSONLines(cfg.Output.Events)
+		if err != nil {
+			return err
+		}
+		w.publisher = j
+	}
+	w.outbox = &evidence.Outbox{Config: cfg.Output.Outbox, Store: store, Publisher: w.publisher, Signer: w.signer, Log: w.Log}
+	if err := w.outbox.Start(); err != nil {
+		w.publisher.Close()
 		return err
 	}
+
 	var errs []error
-	for _, cc := range w.Config.Cameras {
-		c := &camera{cfg: cc, loc: loc, writer: w.writer, log: w.Log.With("camera", cc.ID), software: "stopline-edge/" + w.Version}
+	for _, cc := range cfg.Cameras {
+		c := &camera{
+			cfg:      cc,
+			loc:      loc,
+			clip:     cfg.Output.Clip,
+			outbox:   w.outbox,
+			signer:   w.signer,
+			status:   w.status,
+			log:      w.Log.With("camera", cc.ID),
+			software: "stopline-edge/" + w.Version,
+		}
 		if err := c.Start(); err != nil {
 			w.Log.Error("camera not started", "camera", cc.ID, "err", err)
 			errs = append(errs, err)
@@ -53,13 +97,13 @@ func (w *Worker) Start() error {
 		w.cameras = append(w.cameras, c)
 	}
 	if len(w.cameras) == 0 {
-		w.writer.Close()
-		w.events.Close()
+		w.Close()
 		return fmt.Errorf("no camera could start: %w", errors.Join(errs...))
 	}
-	if w.Config.HTTP != "" {
-		w.http = &ops.Server{Addr: w.Config.HTTP, Status: w.Status, Log: w.Log}
+	if cfg.HTTP != "" {
+		w.http = &ops.Server{Addr: cfg.HTTP, Status: w.Status, Log: w.Log}
 		if err := w.http.Start(); err != nil {
+			w.http = nil
 			w.Close()
 			return err
 		}
@@ -77,7 +121,9 @@ func (w *Worker) Status() []ops.CameraStatus {
 	return out
 }
 
-// Close stops the cameras, then delivers what evidence is still queued.
+// Close stops the cameras (which builds the evidence of violations already
+// detected), then stops delivery: what is undelivered stays in the outbox
+// for the next start.
 func (w *Worker) Close() {
 	if w.http != nil {
 		if err := w.http.Close(); err != nil {
@@ -87,10 +133,112 @@ func (w *Worker) Close() {
 	for _, c := range w.cameras {
 		c.Close()
 	}
-	w.writer.Close()
-	if err := w.events.Close(); err != nil {
-		w.Log.Error("closing events file", "err", err)
+	if w.status != nil {
+		w.status.Close()
 	}
-	st := w.writer.Stats()
-	w.Log.Info("stopped", "delivered", st.Delivered, "failed", st.Failed)
+	if w.outbox != nil {
+		// Give delivery a moment to catch up with the last violations; what
+		// it cannot deliver waits on disk for the next start.
+		ctx, cancel := context.WithTimeout(context.Background(), w.DrainTimeout)
+		if err := w.outbox.Drain(ctx); err != nil {
+			w.Log.Warn("stopping with undelivered evidence", "err", err)
+		}
+		cancel()
+		w.outbox.Close()
+		st := w.outbox.Stats()
+		w.Log.Info("stopped", "delivered", st.Delivered, "pending", st.Pending, "dropped_clips", st.DroppedClips)
+	}
+	if w.publisher != nil {
+		if err := w.publisher.Close(); err != nil {
+			w.Log.Error("closing publisher", "err", err)
+		}
+	}
+}
+
+// loadOrCreateKey loads the device key, making it first when the
+// configuration allows.
+func loadOrCreateKey(path string, create bool, log *slog.Logger) (*evidence.Signer, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && create {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("output.key: %w", err)
+		}
+		id, err := evidence.GenerateKey(path, path+".pub")
+		if err != nil {
+			return nil, fmt.Errorf("output.key: %w", err)
+		}
+		log.Info("created device signing key", "key", path, "public", path+".pub", "key_id", id)
+	}
+	s, err := evidence.LoadSigner(path)
+	if err != nil {
+		return nil, fmt.Errorf("output.key: %w", err)
+	}
+	return s, nil
+}
+
+// statusPublisher sends camera health changes to Kafka from its own
+// goroutine: RTSP callbacks must never wait for a broker.
+type statusPublisher struct {
+	k    *evidence.KafkaPublisher
+	log  *slog.Logger
+	ch   chan evidence.CameraStatusEvent
+	done chan struct{}
+}
+
+func startStatusPublisher(k *evidence.KafkaPublisher, log *slog.Logger) *statusPublisher {
+	s := &statusPublisher{k: k, log: log, ch: make(chan evidence.CameraStatusEvent, 256), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		for ev := range s.ch {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := s.k.PublishStatus(ctx, ev); err != nil {
+				s.log.Warn("camera status not published", "camera", ev.Camera, "state", ev.State, "err", err)
+			}
+			cancel()
+		}
+	}()
+	return s
+}
+
+// send drops the change when the queue is full: status is advisory and the
+// next change carries the current state.
+func (s *statusPublisher) send(camera string, h ingest.Health) {
+	if s == nil {
+		return
+	}
+	select {
+	case s.ch <- evidence.NewCameraStatusEvent(camera, h):
+	default:
+		s.log.Warn("camera status queue full, change dropped", "camera", camera, "state", h.State)
+	}
+}
+
+func (s *statusPublisher) Close() {
+	close(s.ch)
+	<-s.done
+}
+
+// lazyMinIO connects to MinIO at the first upload and again after every
+// failure to connect: an edge box must start, detect and fill its outbox
+// while the uplink or the store is down.
+type lazyMinIO struct {
+	cfg evidence.MinIOConfig
+	log *slog.Logger
+	mu  sync.Mutex
+	s   *evidence.MinIOStore
+}
+
+func (l *lazyMinIO) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) (evidence.Object, error) {
+	l.mu.Lock()
+	if l.s == nil {
+		s, err := evidence.NewMinIOStore(ctx, l.cfg)
+		if err != nil {
+			l.mu.Unlock()
+			return evidence.Object{}, err
+		}
+		l.s = s
+		l.log.Info("connected to the evidence store", "store", l.cfg.String())
+	}
+	s := l.s
+	l.mu.Unlock()
+	return s.Put(ctx, key, r, size, contentType)
 }

@@ -25,6 +25,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -42,7 +43,12 @@ const (
 	stopTimeout  = 10 * time.Second
 )
 
-var built struct {
+var (
+	buildMu sync.Mutex
+	built   = map[string]*buildResult{}
+)
+
+type buildResult struct {
 	once sync.Once
 	path string
 	err  error
@@ -54,34 +60,49 @@ var built struct {
 // Stop).
 func Build(t testing.TB) string {
 	t.Helper()
-	built.once.Do(func() { built.path, built.err = build() })
-	if built.err != nil {
-		t.Fatal(built.err)
+	return BuildBinary(t, pkgPath)
+}
+
+// BuildBinary compiles the command pkg (an import path of this module)
+// once per test process, the way Build does simcam, for tests that run
+// other commands of the project as real processes.
+func BuildBinary(t testing.TB, pkg string) string {
+	t.Helper()
+	buildMu.Lock()
+	r, ok := built[pkg]
+	if !ok {
+		r = &buildResult{}
+		built[pkg] = r
 	}
-	return built.path
+	buildMu.Unlock()
+	r.once.Do(func() { r.path, r.err = build(pkg) })
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	return r.path
 }
 
 // build writes the binary to one path per user, module checkout and race
 // mode, replacing it atomically: test processes running in parallel each
 // get a complete binary, and runs do not pile up copies in a temp dir.
 // The Go build cache keeps the rebuild cheap.
-func build() (string, error) {
+func build(pkg string) (string, error) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		return "", fmt.Errorf("building simcam: %w", err)
+		return "", fmt.Errorf("building %s: %w", pkg, err)
 	}
 	dir, err := binDir()
 	if err != nil {
-		return "", fmt.Errorf("building simcam: %w", err)
+		return "", fmt.Errorf("building %s: %w", pkg, err)
 	}
-	name := "simcam"
+	name := path.Base(pkg)
 	if raceEnabled {
 		name += "-race"
 	}
 	final := filepath.Join(dir, name)
 	tmp, err := os.CreateTemp(dir, name+".*.tmp")
 	if err != nil {
-		return "", fmt.Errorf("building simcam: %w", err)
+		return "", fmt.Errorf("building %s: %w", pkg, err)
 	}
 	tmp.Close()
 	defer os.Remove(tmp.Name()) // a no-op once renamed
@@ -90,12 +111,12 @@ func build() (string, error) {
 	if raceEnabled {
 		args = append(args, "-race")
 	}
-	cmd := exec.Command(goTool, append(args, pkgPath)...)
+	cmd := exec.Command(goTool, append(args, pkg)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go %s: %w\n%s", strings.Join(cmd.Args[1:], " "), err, out)
 	}
 	if err := os.Rename(tmp.Name(), final); err != nil {
-		return "", fmt.Errorf("building simcam: %w", err)
+		return "", fmt.Errorf("building %s: %w", pkg, err)
 	}
 	return final, nil
 }

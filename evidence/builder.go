@@ -1,0 +1,444 @@
+package evidence
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stopline/stopline/detect"
+	"github.com/stopline/stopline/ingest"
+)
+
+// ClipConfig says how much video around an offence goes into its clip.
+type ClipConfig struct {
+	// PreRoll and PostRoll: the clip runs from the keyframe at or before
+	// offence − PreRoll to offence + PostRoll. Defaults 5 s and 5 s.
+	PreRoll  time.Duration `yaml:"pre_roll"`
+	PostRoll time.Duration `yaml:"post_roll"`
+	// Patience is how long past the post-roll to wait for the record
+	// stream (a camera that went offline) before cutting what there is.
+	// Default 10 s.
+	Patience time.Duration `yaml:"patience"`
+}
+
+// WithDefaults fills the zero fields.
+func (c ClipConfig) WithDefaults() ClipConfig {
+	if c.PreRoll == 0 {
+		c.PreRoll = 5 * time.Second
+	}
+	if c.PostRoll == 0 {
+		c.PostRoll = 5 * time.Second
+	}
+	if c.Patience == 0 {
+		c.Patience = 10 * time.Second
+	}
+	return c
+}
+
+// Validate checks the fields; errors name the field.
+func (c ClipConfig) Validate() error {
+	switch {
+	case c.PreRoll < 0:
+		return fmt.Errorf("pre_roll: negative")
+	case c.PostRoll < 0:
+		return fmt.Errorf("post_roll: negative")
+	case c.Patience < 0:
+		return fmt.Errorf("patience: negative")
+	}
+	return nil
+}
+
+// Adder takes finished packages: the outbox.
+type Adder interface {
+	Add(Package) error
+}
+
+// Builder turns one camera's violations into signed evidence packages:
+// it waits for the post-roll, cuts the clip from the record stream's ring
+// buffer, renders the snapshot and the vehicle crop from the full-size
+// picture at the offence, writes and signs the manifest, and hands the
+// package to the outbox.
+type Builder struct {
+	Camera Camera
+	Scene  detect.Scene
+	// DetectWidth and DetectHeight are the size scene and boxes refer to.
+	DetectWidth, DetectHeight int
+	Ring                      *ingest.RingBuffer
+	Clip                      ClipConfig
+	Location                  *time.Location
+	// LegalRefs maps a violation type to the legal reference cited.
+	LegalRefs map[string]string
+	Outbox    Adder
+	Signer    *Signer
+	Software  string
+	// IntentDir keeps each violation on disk from detection until its
+	// package is in the outbox, so a crash during the post-roll loses the
+	// clip but never the violation.
+	IntentDir string
+	Log       *slog.Logger
+	Now       func() time.Time
+
+	queue  chan pending
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+	mu     sync.Mutex
+	built  uint64
+	failed uint64
+}
+
+type pending struct {
+	v        detect.Violation
+	frame    ingest.Frame // a copy of the detection frame: the fallback picture
+	detected time.Time
+	// recovered: read back from an intent after a restart; the ring buffer
+	// no longer holds its video.
+	recovered bool
+}
+
+// Start starts the building goroutine.
+func (b *Builder) Start() error {
+	if b.Ring == nil || b.Outbox == nil || b.Signer == nil {
+		return fmt.Errorf("camera %s: evidence builder needs a ring buffer, an outbox and a signer", b.Camera.ID)
+	}
+	b.Clip = b.Clip.WithDefaults()
+	if b.Location == nil {
+		b.Location = time.UTC
+	}
+	if b.Log == nil {
+		b.Log = slog.Default()
+	}
+	if b.Now == nil {
+		b.Now = time.Now
+	}
+	// Violations are rare; a queue this long means the disk has failed,
+	// and then blocking detection is the honest answer.
+	b.queue = make(chan pending, 256)
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	b.done = make(chan struct{})
+	recovered, err := b.recoverIntents()
+	if err != nil {
+		return fmt.Errorf("camera %s: %w", b.Camera.ID, err)
+	}
+	go b.run()
+	for _, p := range recovered {
+		b.Log.Warn("violation recovered after a restart; its clip is lost", "camera", b.Camera.ID, "track", p.v.TrackID, "offence_time", p.v.Time)
+		b.queue <- p
+	}
+	return nil
+}
+
+// Close builds what is queued with the video there is, then stops.
+func (b *Builder) Close() {
+	b.cancel()
+	<-b.done
+}
+
+// Submit queues a violation; the frame is copied, so the caller may reuse
+// it at once.
+func (b *Builder) Submit(v detect.Violation, f *ingest.Frame) {
+	p := pending{v: v, detected: b.Now()}
+	p.frame = *f
+	p.frame.Data = append([]byte(nil), f.Data...)
+	if err := b.writeIntent(p); err != nil {
+		b.Log.Error("violation not saved to disk; a crash before its package is built would lose it", "camera", b.Camera.ID, "err", err)
+	}
+	select {
+	case b.queue <- p:
+	case <-b.ctx.Done():
+		b.Log.Error("violation after close, not built", "camera", b.Camera.ID, "track", v.TrackID)
+	}
+}
+
+// Stats counts packages built and failed.
+func (b *Builder) Stats() (built, failed uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.built, b.failed
+}
+
+func (b *Builder) run() {
+	defer close(b.done)
+	for {
+		select {
+		case p := <-b.queue:
+			if !p.recovered {
+				b.waitPostRoll(p.v.Time)
+			}
+			b.buildLogged(p)
+		case <-b.ctx.Done():
+			for {
+				select {
+				case p := <-b.queue:
+					b.buildLogged(p)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// waitPostRoll returns once the record stream has reached the end of the
+// clip, the camera has been silent too long, or the builder is closing.
+func (b *Builder) waitPostRoll(offence time.Time) {
+	end := offence.Add(b.Clip.PostRoll)
+	giveUp := end.Add(b.Clip.Patience)
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for !b.Ring.Newest().After(end) && b.Now().Before(giveUp) {
+		select {
+		case <-b.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (b *Builder) buildLogged(p pending) {
+	err := b.build(p)
+	b.mu.Lock()
+	if err != nil {
+		b.failed++
+	} else {
+		b.built++
+	}
+	b.mu.Unlock()
+	if err != nil {
+		// The intent stays on disk: the next start tries again.
+		b.Log.Error("evidence package not built", "camera", b.Camera.ID, "track", p.v.TrackID, "err", err)
+		return
+	}
+	b.removeIntent(p)
+}
+
+func (b *Builder) build(p pending) error {
+	v := p.v
+	e := Event{
+		Schema:      Schema,
+		EventID:     EventID(b.Camera.ID, v.Type, v.TrackID, v.Time),
+		Camera:      b.Camera,
+		Type:        v.Type,
+		LegalRef:    b.LegalRefs[v.Type],
+		OffenceTime: v.Time.UTC().Format(TimeFormat),
+		DetectedAt:  p.detected.UTC().Format(TimeFormat),
+		TrackID:     v.TrackID,
+		Box:         BoxOf(v.Box, b.DetectWidth, b.DetectHeight),
+		Line:        v.Line,
+		Software:    b.Software,
+		KeyID:       b.Signer.KeyID(),
+	}
+	var files []File
+	var notes []string
+
+	// The clip, and the full-size picture at the offence from it.
+	picture := &p.frame
+	cut, err := b.Ring.Slice(v.Time.Add(-b.Clip.PreRoll), v.Time.Add(b.Clip.PostRoll))
+	if p.recovered {
+		notes = append(notes, "no clip: the worker restarted before the clip was cut; snapshot from the detection stream")
+	} else if err == nil && len(cut.AUs) > 0 {
+		var buf bytes.Buffer
+		if _, err := WriteMP4(&buf, cut); err != nil {
+			notes = append(notes, fmt.Sprintf("no clip: muxing failed: %v", err))
+		} else {
+			files = append(files, File{Name: "clip.mp4", ContentType: "video/mp4", Role: "clip", Data: buf.Bytes()})
+			if cut.StartsLate {
+				notes = append(notes, fmt.Sprintf("clip starts %.1f s before the offence, not %.1f s: the buffer did not reach back further",
+					v.Time.Sub(cut.Start).Seconds(), b.Clip.PreRoll.Seconds()))
+			}
+			if want := v.Time.Add(b.Clip.PostRoll); cut.End.Before(want.Add(-time.Second)) {
+				notes = append(notes, fmt.Sprintf("clip ends %.1f s after the offence, not %.1f s: the stream stopped",
+					cut.End.Sub(v.Time).Seconds(), b.Clip.PostRoll.Seconds()))
+			}
+		}
+		if still, err := StillAt(cut, v.Time); err == nil {
+			picture = still
+		} else {
+			notes = append(notes, fmt.Sprintf("snapshot from the detection stream: %v", err))
+		}
+	} else {
+		reason := "the record stream's buffer is empty"
+		if err != nil {
+			reason = err.Error()
+		}
+		notes = append(notes, "no clip: "+reason)
+	}
+
+	// Scene and box are in detection pixels; the picture may be larger.
+	sx := float64(picture.Width) / float64(b.DetectWidth)
+	sy := float64(picture.Height) / float64(b.DetectHeight)
+	scene, sv := scaleScene(b.Scene, sx, sy), scaleViolation(v, sx, sy)
+	snap, err := RenderJPEG(Snapshot{Frame: picture, Scene: scene, Violation: sv, Text: b.snapshotText(v)})
+	if err != nil {
+		return fmt.Errorf("camera %s: %w", b.Camera.ID, err)
+	}
+	files = append(files, File{Name: "snapshot.jpg", ContentType: "image/jpeg", Role: "snapshot", Data: snap})
+	if crop, err := RenderCrop(picture, sv.Box); err == nil {
+		files = append(files, File{Name: "crop.jpg", ContentType: "image/jpeg", Role: "crop", Data: crop})
+	} else {
+		notes = append(notes, fmt.Sprintf("no vehicle crop: %v", err))
+	}
+
+	m := NewManifest(e, files, b.Software)
+	m.Notes = append(m.Notes, notes...)
+	m.CreatedAt = b.Now().UTC().Format(TimeFormat)
+	mf, sf, err := m.Sign(b.Signer)
+	if err != nil {
+		return fmt.Errorf("camera %s: %w", b.Camera.ID, err)
+	}
+	e.ManifestSignature = SignatureBase64(sf.Data)
+	files = append(files, mf, sf)
+	if err := b.Outbox.Add(Package{Event: e, Files: files}); err != nil {
+		return fmt.Errorf("camera %s: %w", b.Camera.ID, err)
+	}
+	b.Log.Info("violation", "camera", b.Camera.ID, "type", v.Type, "event", e.EventID, "track", v.TrackID,
+		"line", v.Line, "offence_time", e.OffenceTime, "files", len(files), "notes", len(notes))
+	return nil
+}
+
+func (b *Builder) snapshotText(v detect.Violation) []string {
+	what := strings.ToUpper(strings.ReplaceAll(v.Type, "_", " "))
+	if ref := b.LegalRefs[v.Type]; ref != "" {
+		what += "  (" + ref + ")"
+	}
+	if v.Line != "" {
+		allowed := ""
+		for _, l := range b.Scene.Lines {
+			if l.Name == v.Line {
+				allowed = l.Allowed
+			}
+		}
+		what += fmt.Sprintf("  line %q (allowed: %s)", v.Line, allowed)
+	}
+	what += fmt.Sprintf("  track %d", v.TrackID)
+	where := b.Camera.ID
+	if b.Camera.Name != "" {
+		where += "  " + b.Camera.Name
+	}
+	if l := b.Camera.Location; l.Address != "" || l.Area != "" {
+		where += "  " + strings.Trim(l.Address+", "+l.Area, ", ")
+	}
+	local := v.Time.In(b.Location)
+	when := local.Format("2006-01-02 15:04:05.000 -07:00") + " " + b.Location.String()
+	return []string{what, where, when}
+}
+
+func scaleScene(s detect.Scene, sx, sy float64) detect.Scene {
+	out := detect.Scene{Lines: make([]detect.Line, len(s.Lines))}
+	for i, l := range s.Lines {
+		l.From = detect.Point{X: l.From.X * sx, Y: l.From.Y * sy}
+		l.To = detect.Point{X: l.To.X * sx, Y: l.To.Y * sy}
+		out.Lines[i] = l
+	}
+	return out
+}
+
+func scaleViolation(v detect.Violation, sx, sy float64) detect.Violation {
+	v.Box = scaleRect(v.Box, sx, sy)
+	trail := make([]detect.TrackPoint, len(v.Trajectory))
+	for i, p := range v.Trajectory {
+		p.C = detect.Point{X: p.C.X * sx, Y: p.C.Y * sy}
+		p.Box = scaleRect(p.Box, sx, sy)
+		trail[i] = p
+	}
+	v.Trajectory = trail
+	return v
+}
+
+func scaleRect(r image.Rectangle, sx, sy float64) image.Rectangle {
+	return image.Rect(int(float64(r.Min.X)*sx+0.5), int(float64(r.Min.Y)*sy+0.5),
+		int(float64(r.Max.X)*sx+0.5), int(float64(r.Max.Y)*sy+0.5))
+}
+
+// intent is what is kept on disk of a violation until its package is in
+// the outbox. The detection frame is beside it, raw.
+type intent struct {
+	Camera    string           `json:"camera"`
+	Violation detect.Violation `json:"violation"`
+	Detected  time.Time        `json:"detected"`
+	Width     int              `json:"width"`
+	Height    int              `json:"height"`
+	PTS       time.Duration    `json:"pts"`
+	FrameTime time.Time        `json:"frame_time"`
+}
+
+func (b *Builder) intentPath(p pending) string {
+	id := EventID(b.Camera.ID, p.v.Type, p.v.TrackID, p.v.Time)
+	return filepath.Join(b.IntentDir, b.Camera.ID+"--"+id)
+}
+
+func (b *Builder) writeIntent(p pending) error {
+	if b.IntentDir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(b.IntentDir, 0o755); err != nil {
+		return err
+	}
+	j, err := json.Marshal(intent{Camera: b.Camera.ID, Violation: p.v, Detected: p.detected,
+		Width: p.frame.Width, Height: p.frame.Height, PTS: p.frame.PTS, FrameTime: p.frame.Time})
+	if err != nil {
+		return err
+	}
+	base := b.intentPath(p)
+	// The frame first: an intent whose .json exists is complete.
+	if err := writeSynced(base+".i420", p.frame.Data); err != nil {
+		return err
+	}
+	if err := writeSynced(base+".json.tmp", j); err != nil {
+		return err
+	}
+	if err := os.Rename(base+".json.tmp", base+".json"); err != nil {
+		return err
+	}
+	return syncDir(b.IntentDir)
+}
+
+func (b *Builder) removeIntent(p pending) {
+	if b.IntentDir == "" || p.frame.Data == nil {
+		return
+	}
+	base := b.intentPath(p)
+	os.Remove(base + ".json")
+	os.Remove(base + ".i420")
+}
+
+// recoverIntents reads back this camera's violations of an earlier run
+// whose packages were never built.
+func (b *Builder) recoverIntents() ([]pending, error) {
+	if b.IntentDir == "" {
+		return nil, nil
+	}
+	names, err := filepath.Glob(filepath.Join(b.IntentDir, b.Camera.ID+"--*.json"))
+	if err != nil {
+		return nil, err
+	}
+	var out []pending
+	for _, name := range names {
+		var in intent
+		if err := readJSON(name, &in); err != nil {
+			b.Log.Error("unreadable violation intent, left in place", "file", name, "err", err)
+			continue
+		}
+		base := strings.TrimSuffix(name, ".json")
+		data, err := os.ReadFile(base + ".i420")
+		if err != nil || len(data) < ingest.I420Size(in.Width, in.Height) {
+			b.Log.Error("violation intent without its frame, left in place", "file", name, "err", err)
+			continue
+		}
+		out = append(out, pending{
+			v:         in.Violation,
+			detected:  in.Detected,
+			recovered: true,
+			frame:     ingest.Frame{Width: in.Width, Height: in.Height, Data: data, PTS: in.PTS, Time: in.FrameTime},
+		})
+	}
+	return out, nil
+}

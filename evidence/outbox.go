@@ -1,0 +1,575 @@
+package evidence
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// OutboxConfig bounds the on-disk queue of packages waiting for delivery.
+type OutboxConfig struct {
+	// Dir holds one folder per package. Default out/outbox.
+	Dir string `yaml:"dir"`
+	// MaxBytes bounds the outbox. Over it, the oldest clips are dropped
+	// (and the manifests say so); events and their other files never are.
+	// Default 2 GiB.
+	MaxBytes int64 `yaml:"max_bytes"`
+	// RetryInitial and RetryMax space out delivery attempts while the store
+	// or the broker is down. Defaults 1 s and 30 s.
+	RetryInitial time.Duration `yaml:"retry_initial"`
+	RetryMax     time.Duration `yaml:"retry_max"`
+}
+
+// WithDefaults fills the zero fields.
+func (c OutboxConfig) WithDefaults() OutboxConfig {
+	if c.Dir == "" {
+		c.Dir = "out/outbox"
+	}
+	if c.MaxBytes == 0 {
+		c.MaxBytes = 2 << 30
+	}
+	if c.RetryInitial == 0 {
+		c.RetryInitial = time.Second
+	}
+	if c.RetryMax == 0 {
+		c.RetryMax = 30 * time.Second
+	}
+	return c
+}
+
+// Validate checks the fields; errors name the field.
+func (c OutboxConfig) Validate() error {
+	switch {
+	case c.MaxBytes < 0:
+		return fmt.Errorf("max_bytes: negative")
+	case c.RetryInitial < 0 || c.RetryMax < 0:
+		return fmt.Errorf("retry_initial, retry_max: negative")
+	case c.RetryMax != 0 && c.RetryMax < c.RetryInitial:
+		return fmt.Errorf("retry_max: %v is below retry_initial %v", c.RetryMax, c.RetryInitial)
+	}
+	return nil
+}
+
+// Files of a package folder besides the evidence itself.
+const (
+	eventFile = "event.json"
+	// storedPrefix marks a file already in the store (the marker holds its
+	// Object), so a retry after a crash does not upload it again.
+	storedPrefix = ".stored-"
+	// publishedMarker says the event was acknowledged: after a crash the
+	// package is only removed, not published twice.
+	publishedMarker = ".published"
+	tmpPrefix       = ".tmp-"
+)
+
+// OutboxStats counts what the outbox did.
+type OutboxStats struct {
+	Pending      int    `json:"pending"`
+	Bytes        int64  `json:"bytes"`
+	Delivered    uint64 `json:"delivered"`
+	Attempts     uint64 `json:"failed_attempts"`
+	DroppedClips uint64 `json:"dropped_clips"`
+	LastError    string `json:"last_error,omitempty"`
+}
+
+// Outbox is the durable queue between evidence building and delivery.
+// Every package is on disk (written to a temporary folder, synced and
+// renamed) before any upload; the delivery loop stores every file, then
+// publishes the event, then removes the folder. So a package survives
+// kill -9 and power cuts, and an event is never published before its
+// evidence is stored.
+type Outbox struct {
+	Config    OutboxConfig
+	Store     Store
+	Publisher Publisher
+	// Signer re-signs a manifest when the outbox drops a clip from it.
+	Signer *Signer
+	Log    *slog.Logger
+
+	mu     sync.Mutex
+	active string // the folder being delivered: its files are left alone
+	stats  OutboxStats
+	wake   chan struct{}
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Start creates the folder, clears half-written packages of an earlier
+// run and starts delivering what is already queued.
+func (o *Outbox) Start() error {
+	o.Config = o.Config.WithDefaults()
+	if o.Store == nil || o.Publisher == nil || o.Signer == nil {
+		return errors.New("outbox: store, publisher and signer are required")
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if err := os.MkdirAll(o.Config.Dir, 0o755); err != nil {
+		return fmt.Errorf("outbox %s: %w", o.Config.Dir, err)
+	}
+	entries, err := os.ReadDir(o.Config.Dir)
+	if err != nil {
+		return fmt.Errorf("outbox %s: %w", o.Config.Dir, err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tmpPrefix) {
+			// Never renamed into place: the builder had not finished it,
+			// and nothing was published from it.
+			os.RemoveAll(filepath.Join(o.Config.Dir, e.Name()))
+		}
+	}
+	o.wake = make(chan struct{}, 1)
+	o.ctx, o.cancel = context.WithCancel(context.Background())
+	o.done = make(chan struct{})
+	o.refreshStats()
+	if n := o.Stats().Pending; n > 0 {
+		o.Log.Info("outbox has packages from an earlier run", "dir", o.Config.Dir, "pending", n)
+	}
+	go o.run()
+	return nil
+}
+
+// Close stops delivery; what is not delivered stays on disk for the next
+// start.
+func (o *Outbox) Close() {
+	o.cancel()
+	<-o.done
+}
+
+// Drain waits until every package is delivered or ctx ends, for a clean
+// shutdown; what is left stays on disk either way.
+func (o *Outbox) Drain(ctx context.Context) error {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for o.Stats().Pending > 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("outbox: %d packages left undelivered: %w", o.Stats().Pending, ctx.Err())
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// Stats is a snapshot of the counters.
+func (o *Outbox) Stats() OutboxStats {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.stats
+}
+
+// Add writes a finished package (its files must include manifest.json and
+// manifest.sig) durably, then makes room if the outbox is over its limit.
+func (o *Outbox) Add(p Package) error {
+	name := packageName(p.Event)
+	final := filepath.Join(o.Config.Dir, name)
+	tmp := filepath.Join(o.Config.Dir, tmpPrefix+name)
+	if err := os.RemoveAll(tmp); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	ev, err := json.MarshalIndent(p.Event, "", "  ")
+	if err != nil {
+		return fmt.Errorf("event %s: %w", p.Event.EventID, err)
+	}
+	files := append([]File{{Name: eventFile, Data: ev}}, p.Files...)
+	for _, f := range files {
+		if err := writeSynced(filepath.Join(tmp, f.Name), f.Data); err != nil {
+			os.RemoveAll(tmp)
+			return fmt.Errorf("event %s: %w", p.Event.EventID, err)
+		}
+	}
+	if err := syncDir(tmp); err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("event %s: %w", p.Event.EventID, err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("event %s: %w", p.Event.EventID, err)
+	}
+	if err := syncDir(o.Config.Dir); err != nil {
+		return fmt.Errorf("event %s: %w", p.Event.EventID, err)
+	}
+	o.makeRoom()
+	o.refreshStats()
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// packageName sorts packages by offence time, oldest first.
+func packageName(e Event) string {
+	t, err := time.Parse(TimeFormat, e.OffenceTime)
+	if err != nil {
+		t = time.Time{}
+	}
+	return fmt.Sprintf("%s-%s", t.UTC().Format("20060102T150405.000Z"), e.EventID)
+}
+
+func (o *Outbox) pending() ([]string, error) {
+	entries, err := os.ReadDir(o.Config.Dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			out = append(out, e.Name())
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func (o *Outbox) run() {
+	defer close(o.done)
+	delay := o.Config.RetryInitial
+	for {
+		names, err := o.pending()
+		if err != nil {
+			o.Log.Error("outbox unreadable", "dir", o.Config.Dir, "err", err)
+		}
+		failed := false
+		for _, name := range names {
+			if o.ctx.Err() != nil {
+				return
+			}
+			if err := o.deliver(o.ctx, name); err != nil {
+				if o.ctx.Err() != nil {
+					return
+				}
+				o.mu.Lock()
+				o.stats.Attempts++
+				o.stats.LastError = err.Error()
+				o.mu.Unlock()
+				o.Log.Warn("delivery failed, will retry", "package", name, "err", err, "retry_in", delay)
+				failed = true
+				break // oldest first: keep the order of events
+			}
+			delay = o.Config.RetryInitial
+		}
+		wait := delay
+		if failed {
+			delay = min(delay*2, o.Config.RetryMax)
+		} else {
+			wait = time.Hour // until Add wakes us
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-o.ctx.Done():
+			t.Stop()
+			return
+		case <-o.wake:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// snapshot is a package's files opened under the lock, so that a clip
+// dropped meanwhile cannot make the stored manifest and files disagree.
+type snapshot struct {
+	event    Event
+	manifest Manifest
+	files    []snapFile
+}
+
+type snapFile struct {
+	name, role, contentType string
+	f                       *os.File
+	size                    int64
+	stored                  *Object
+}
+
+func (o *Outbox) open(dir string) (*snapshot, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.active = dir
+	var s snapshot
+	if err := readJSON(filepath.Join(dir, eventFile), &s.event); err != nil {
+		return nil, err
+	}
+	mb, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	if err != nil {
+		return nil, err
+	}
+	if s.manifest, err = ParseManifest(mb); err != nil {
+		return nil, err
+	}
+	// Evidence first, then the manifest and its signature: a store that
+	// holds a manifest holds what it lists.
+	for _, mf := range s.manifest.Files {
+		s.files = append(s.files, snapFile{name: mf.Name, role: mf.Role, contentType: mf.ContentType})
+	}
+	s.files = append(s.files,
+		snapFile{name: ManifestName, role: ManifestRole, contentType: ManifestContentType},
+		snapFile{name: SignatureName, role: SignatureRole, contentType: SignatureContentType},
+	)
+	for i := range s.files {
+		sf := &s.files[i]
+		var obj Object
+		if err := readJSON(filepath.Join(dir, storedPrefix+sf.name), &obj); err == nil {
+			sf.stored = &obj
+			continue
+		}
+		f, err := os.Open(filepath.Join(dir, sf.name))
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			s.close()
+			return nil, err
+		}
+		sf.f, sf.size = f, st.Size()
+	}
+	return &s, nil
+}
+
+func (s *snapshot) close() {
+	for _, sf := range s.files {
+		if sf.f != nil {
+			sf.f.Close()
+		}
+	}
+}
+
+func (o *Outbox) deliver(ctx context.Context, name string) error {
+	dir := filepath.Join(o.Config.Dir, name)
+	defer func() {
+		o.mu.Lock()
+		o.active = ""
+		o.mu.Unlock()
+	}()
+	if _, err := os.Stat(filepath.Join(dir, publishedMarker)); err == nil {
+		return o.remove(dir)
+	}
+	s, err := o.open(dir)
+	if err != nil {
+		return fmt.Errorf("package %s: %w", name, err)
+	}
+	defer s.close()
+	prefix, err := KeyPrefix(s.event)
+	if err != nil {
+		return err
+	}
+	e := s.event
+	e.Evidence = nil
+	for _, sf := range s.files {
+		obj := sf.stored
+		if obj == nil {
+			stored, err := o.Store.Put(ctx, path.Join(prefix, sf.name), sf.f, sf.size, sf.contentType)
+			if err != nil {
+				return fmt.Errorf("event %s: storing %s: %w", e.EventID, sf.name, err)
+			}
+			obj = &stored
+			b, _ := json.Marshal(obj)
+			// Losing this marker costs only a second upload of the file.
+			_ = os.WriteFile(filepath.Join(dir, storedPrefix+sf.name), b, 0o644)
+		}
+		obj.Role = sf.role
+		e.Evidence = append(e.Evidence, *obj)
+	}
+	if err := o.Publisher.Publish(ctx, e); err != nil {
+		return fmt.Errorf("event %s: publishing: %w", e.EventID, err)
+	}
+	if err := writeSynced(filepath.Join(dir, publishedMarker), nil); err != nil {
+		o.Log.Warn("could not mark published; a restart may publish it again", "event", e.EventID, "err", err)
+	}
+	o.mu.Lock()
+	o.stats.Delivered++
+	o.mu.Unlock()
+	o.Log.Info("delivered", "camera", e.Camera.ID, "type", e.Type, "event", e.EventID, "offence_time", e.OffenceTime, "objects", len(e.Evidence))
+	return o.remove(dir)
+}
+
+func (o *Outbox) remove(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("outbox: removing %s: %w", dir, err)
+	}
+	err := syncDir(o.Config.Dir)
+	o.refreshStats()
+	return err
+}
+
+// makeRoom drops the oldest clips until the outbox fits its limit. The
+// package being delivered is left alone, and so is every event: when
+// only events and pictures are left the outbox stays over its limit.
+func (o *Outbox) makeRoom() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	total := dirSize(o.Config.Dir)
+	if total <= o.Config.MaxBytes {
+		return
+	}
+	names, err := o.pending()
+	if err != nil {
+		return
+	}
+	for _, name := range names {
+		if total <= o.Config.MaxBytes {
+			return
+		}
+		dir := filepath.Join(o.Config.Dir, name)
+		if dir == o.active {
+			continue
+		}
+		freed, err := o.dropClips(dir)
+		if err != nil {
+			o.Log.Error("could not drop a clip from the outbox", "package", name, "err", err)
+			continue
+		}
+		total -= freed
+	}
+	if total > o.Config.MaxBytes {
+		o.Log.Warn("outbox over its limit with no clip left to drop; keeping every event", "bytes", total, "max_bytes", o.Config.MaxBytes)
+	}
+}
+
+// dropClips removes a package's clips, records them in its manifest as
+// dropped and signs the manifest again.
+func (o *Outbox) dropClips(dir string) (int64, error) {
+	var m Manifest
+	if err := readJSON(filepath.Join(dir, ManifestName), &m); err != nil {
+		return 0, err
+	}
+	var freed int64
+	var keep []ManifestFile
+	for _, f := range m.Files {
+		if f.Role != "clip" {
+			keep = append(keep, f)
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, storedPrefix+f.Name)); err == nil {
+			keep = append(keep, f) // already in the store
+			continue
+		}
+		m.Dropped = append(m.Dropped, DroppedFile{Name: f.Name, Role: f.Role, Size: f.Size, SHA256: f.SHA256,
+			Reason: fmt.Sprintf("outbox full (limit %d bytes): the oldest clips were dropped first", o.Config.MaxBytes)})
+		m.Notes = append(m.Notes, fmt.Sprintf("%s dropped on the device before delivery: outbox full", f.Name))
+		freed += f.Size
+	}
+	if freed == 0 {
+		return 0, nil
+	}
+	m.Files = keep
+	mf, sf, err := m.Sign(o.Signer)
+	if err != nil {
+		return 0, err
+	}
+	var e Event
+	if err := readJSON(filepath.Join(dir, eventFile), &e); err != nil {
+		return 0, err
+	}
+	e.ManifestSignature = SignatureBase64(sf.Data)
+	ev, err := json.MarshalIndent(e, "", "  ")
+	if err != nil {
+		return 0, err
+	}
+	// Signature, manifest and event are each replaced atomically; the
+	// clips go last, once nothing refers to them.
+	for _, f := range []File{sf, mf, {Name: eventFile, Data: ev}} {
+		if err := replaceFile(filepath.Join(dir, f.Name), f.Data); err != nil {
+			return 0, err
+		}
+	}
+	for _, d := range m.Dropped {
+		if err := os.Remove(filepath.Join(dir, d.Name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return 0, err
+		}
+	}
+	o.stats.DroppedClips++
+	o.Log.Warn("outbox full: dropped a clip", "event", e.EventID, "bytes", freed)
+	return freed, syncDir(dir)
+}
+
+func (o *Outbox) refreshStats() {
+	names, _ := o.pending()
+	size := dirSize(o.Config.Dir)
+	o.mu.Lock()
+	o.stats.Pending = len(names)
+	o.stats.Bytes = size
+	o.mu.Unlock()
+}
+
+func dirSize(root string) int64 {
+	var n int64
+	filepath.WalkDir(root, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+func readJSON(p string, v any) error {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	return nil
+}
+
+// writeSynced creates a file and syncs it before returning.
+func writeSynced(p string, b []byte) error {
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// replaceFile swaps a file's content atomically.
+func replaceFile(p string, b []byte) error {
+	tmp := p + ".new"
+	if err := writeSynced(tmp, b); err != nil {
+		return err
+	}
+	return os.Rename(tmp, p)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", dir, err)
+	}
+	return nil
+}

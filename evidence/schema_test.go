@@ -1,0 +1,243 @@
+package evidence
+
+import (
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stopline/stopline/ingest"
+)
+
+// schemaTestEvent is an event with every field set, as Writer publishes it.
+func schemaTestEvent() Event {
+	t := time.Date(2026, 11, 27, 9, 30, 0, 123e6, time.UTC)
+	return Event{
+		Schema:      Schema,
+		EventID:     EventID("cam-01", "red_light", 7, t),
+		Camera:      Camera{ID: "cam-01", Name: "Main St / 3rd Ave northbound", Location: Location{Lat: 21.0278, Lon: 105.8342, Address: "Main St / 3rd Ave", Area: "Ba Dinh"}},
+		Type:        "red_light",
+		LegalRef:    "Decree 168/2024 art. 6.9.b",
+		OffenceTime: t.Format(TimeFormat),
+		DetectedAt:  t.Add(1500 * time.Millisecond).Format(TimeFormat),
+		TrackID:     7,
+		Vehicle:     "car",
+		Box:         Box{X: 100, Y: 200, W: 80, H: 60, FrameW: 640, FrameH: 360},
+		Line:        "stop-north",
+		SpeedKmh:    42.5,
+		SignalPhase: "red",
+		Evidence: []Object{
+			{Bucket: "evidence", Key: "violations/2026/11/27/cam-01/x/clip.mp4", Size: 123456, SHA256: strings.Repeat("ab", 32), ContentType: "video/mp4", Role: "clip"},
+			{Key: "violations/2026/11/27/cam-01/x/snapshot.jpg", Size: 0, SHA256: strings.Repeat("0", 64), ContentType: "image/jpeg", Role: "snapshot"},
+		},
+		ManifestSignature: "c2lnbmF0dXJlIGJ5dGVzIGhlcmU=",
+		KeyID:             "0123456789abcdef0123456789abcdef",
+		Software:          "stopline 0.1.0",
+	}
+}
+
+// schemaTestJSON is the event as a JSON object, to break in the tests.
+func schemaTestJSON(t *testing.T, e Event) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func schemaTestValidate(t *testing.T, m map[string]any) error {
+	t.Helper()
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ValidateEventJSON(b)
+}
+
+func TestSchemaAcceptsValidEvents(t *testing.T) {
+	full := schemaTestJSON(t, schemaTestEvent())
+	// Not in Event yet on every branch; the schema already describes it.
+	full["models"] = []any{map[string]any{"name": "yolo-fastest", "version": "1.1", "sha256": strings.Repeat("c", 64)}}
+	if err := schemaTestValidate(t, full); err != nil {
+		t.Errorf("full event: %v", err)
+	}
+
+	minimal := schemaTestEvent()
+	minimal.Camera = Camera{ID: "cam-02"}
+	minimal.LegalRef, minimal.Vehicle, minimal.Line, minimal.SignalPhase = "", "", "", ""
+	minimal.SpeedKmh, minimal.ManifestSignature, minimal.KeyID = 0, "", ""
+	minimal.Box = Box{}
+	minimal.Evidence = minimal.Evidence[1:]
+	b, err := json.Marshal(minimal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ValidateEventJSON(b); err != nil {
+		t.Errorf("minimal event %s: %v", b, err)
+	}
+}
+
+func TestSchemaRejectsInvalidEvents(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(m map[string]any)
+	}{
+		{"missing event_id", func(m map[string]any) { delete(m, "event_id") }},
+		{"event_id not a uuid", func(m map[string]any) { m["event_id"] = "42" }},
+		{"other schema", func(m map[string]any) { m["schema"] = "stopline.violation.v2" }},
+		{"offence_time without milliseconds", func(m map[string]any) { m["offence_time"] = "2026-11-27T09:30:00Z" }},
+		{"offence_time not UTC", func(m map[string]any) { m["offence_time"] = "2026-11-27T16:30:00.123+07:00" }},
+		{"detected_at missing", func(m map[string]any) { delete(m, "detected_at") }},
+		{"unknown type", func(m map[string]any) { m["type"] = "jaywalking" }},
+		{"bad sha256", func(m map[string]any) { evidenceItem(m)["sha256"] = "ABC" }},
+		{"upper-case sha256", func(m map[string]any) { evidenceItem(m)["sha256"] = strings.Repeat("AB", 32) }},
+		{"evidence without key", func(m map[string]any) { delete(evidenceItem(m), "key") }},
+		{"no evidence", func(m map[string]any) { m["evidence"] = []any{} }},
+		{"evidence null", func(m map[string]any) { m["evidence"] = nil }},
+		{"extra property", func(m map[string]any) { m["plate"] = "30A-123.45" }},
+		{"extra camera property", func(m map[string]any) { m["camera"].(map[string]any)["ip"] = "10.0.0.7" }},
+		{"camera without location", func(m map[string]any) { delete(m["camera"].(map[string]any), "location") }},
+		{"latitude out of range", func(m map[string]any) {
+			m["camera"].(map[string]any)["location"].(map[string]any)["lat"] = 123.0
+		}},
+		{"track_id not an integer", func(m map[string]any) { m["track_id"] = 1.5 }},
+		{"box without frame size", func(m map[string]any) { delete(m["box"].(map[string]any), "frame_w") }},
+		{"signature not base64", func(m map[string]any) { m["manifest_signature"] = "not base64!" }},
+		{"negative speed", func(m map[string]any) { m["speed_kmh"] = -3 }},
+		{"model without sha256", func(m map[string]any) { m["models"] = []any{map[string]any{"name": "x", "version": "1"}} }},
+		{"software_version missing", func(m map[string]any) { delete(m, "software_version") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := schemaTestJSON(t, schemaTestEvent())
+			tc.change(m)
+			err := schemaTestValidate(t, m)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), Schema) {
+				t.Errorf("error does not name the schema: %v", err)
+			}
+		})
+	}
+	if err := ValidateEventJSON([]byte(`{"schema":`)); err == nil {
+		t.Error("truncated JSON accepted")
+	}
+}
+
+func evidenceItem(m map[string]any) map[string]any {
+	return m["evidence"].([]any)[0].(map[string]any)
+}
+
+func TestSchemaStatusEvents(t *testing.T) {
+	since := time.Date(2026, 11, 27, 9, 30, 0, 0, time.FixedZone("ICT", 7*3600))
+	for _, st := range []ingest.State{ingest.StateConnecting, ingest.StateOnline, ingest.StateStalled, ingest.StateOffline} {
+		s := NewCameraStatusEvent("cam-01", ingest.Health{State: st, Since: since, Reason: "because", Connects: 3, AccessUnits: 1234})
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ValidateStatusJSON(b); err != nil {
+			t.Errorf("%s: %v", b, err)
+		}
+	}
+	s := NewCameraStatusEvent("cam-01", ingest.Health{State: ingest.StateOnline, Since: since})
+	if s.Since != "2026-11-27T02:30:00.000Z" || s.Schema != StatusSchema || s.Camera != "cam-01" {
+		t.Errorf("NewCameraStatusEvent = %+v", s)
+	}
+	for name, bad := range map[string]string{
+		"unknown state": `{"schema":"stopline.camera-status.v1","camera":"c","state":"asleep","since":"2026-11-27T02:30:00.000Z","connects":0,"access_units":0}`,
+		"no camera":     `{"schema":"stopline.camera-status.v1","state":"online","since":"2026-11-27T02:30:00.000Z","connects":0,"access_units":0}`,
+		"bad since":     `{"schema":"stopline.camera-status.v1","camera":"c","state":"online","since":"yesterday","connects":0,"access_units":0}`,
+		"extra":         `{"schema":"stopline.camera-status.v1","camera":"c","state":"online","since":"2026-11-27T02:30:00.000Z","connects":0,"access_units":0,"fps":25}`,
+		"violation":     `{"schema":"stopline.violation.v1","camera":"c","state":"online","since":"2026-11-27T02:30:00.000Z","connects":0,"access_units":0}`,
+	} {
+		if err := ValidateStatusJSON([]byte(bad)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// The schema files must describe the Go types exactly: every JSON field is
+// a property, required unless omitempty; every property is a field. This
+// catches a field added to Event without the schema, and the reverse.
+func TestSchemaMatchesGoTypes(t *testing.T) {
+	for _, tc := range []struct {
+		schema []byte
+		typ    reflect.Type
+		// optional lists properties the Go type does not have yet.
+		optional []string
+	}{
+		{ViolationSchemaJSON, reflect.TypeFor[Event](), []string{"models"}},
+		{StatusSchemaJSON, reflect.TypeFor[CameraStatusEvent](), nil},
+	} {
+		var root map[string]any
+		if err := json.Unmarshal(tc.schema, &root); err != nil {
+			t.Fatal(err)
+		}
+		compareSchema(t, root, root, tc.typ, tc.typ.Name(), tc.optional)
+	}
+}
+
+func compareSchema(t *testing.T, root, node map[string]any, typ reflect.Type, path string, optional []string) {
+	t.Helper()
+	node = resolveRef(t, root, node)
+	props, _ := node["properties"].(map[string]any)
+	if node["additionalProperties"] != false {
+		t.Errorf("%s: additionalProperties is not false", path)
+	}
+	var required []string
+	for _, r := range node["required"].([]any) {
+		required = append(required, r.(string))
+	}
+	fields := map[string]bool{}
+	for f := range typ.Fields() {
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		fields[name] = true
+		prop, ok := props[name].(map[string]any)
+		if !ok {
+			t.Errorf("%s.%s: in the Go type, not in the schema", path, name)
+			continue
+		}
+		omitempty := strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero")
+		if isReq := slices.Contains(required, name); isReq == omitempty {
+			t.Errorf("%s.%s: required in the schema is %t, omitempty in Go is %t", path, name, isReq, omitempty)
+		}
+		ft := f.Type
+		if ft.Kind() == reflect.Slice {
+			ft = ft.Elem()
+			prop = resolveRef(t, root, prop)
+			prop, _ = prop["items"].(map[string]any)
+		}
+		if ft.Kind() == reflect.Struct {
+			compareSchema(t, root, prop, ft, path+"."+name, nil)
+		}
+	}
+	for name := range props {
+		if !fields[name] && !slices.Contains(optional, name) {
+			t.Errorf("%s.%s: in the schema, not in the Go type", path, name)
+		}
+	}
+}
+
+func resolveRef(t *testing.T, root, node map[string]any) map[string]any {
+	t.Helper()
+	ref, ok := node["$ref"].(string)
+	if !ok {
+		return node
+	}
+	name, ok := strings.CutPrefix(ref, "#/$defs/")
+	if !ok {
+		t.Fatalf("unexpected $ref %q", ref)
+	}
+	return root["$defs"].(map[string]any)[name].(map[string]any)
+}
