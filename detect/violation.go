@@ -34,8 +34,17 @@ type Violation struct {
 	Time time.Time
 	// Box is the vehicle's box in the frame that confirmed the offence.
 	Box image.Rectangle
-	// Line is the name of the scene line involved.
+	// Line is the name of the scene line involved (directional, solid or
+	// stop line).
 	Line string
+	// Zone and Lane name the zone or lane involved, where one is.
+	Zone, Lane string
+	// Class is the vehicle's class, where known.
+	Class string
+	// SpeedKmh is the measured speed (speeding).
+	SpeedKmh float64
+	// Phase is the signal phase at the offence (red light).
+	Phase string
 	// Trajectory is a copy of the track's path up to the offence.
 	Trajectory []TrackPoint
 }
