@@ -55,11 +55,12 @@ func BenchmarkPipeline(b *testing.B) {
 
 	b.Run("pipeline", func(b *testing.B) {
 		cfg := DefaultConfig(width, height)
+		cfg.Mode = ModeMotion // these frames are grey
 		cfg.Scene.Lines = []Line{
 			{Name: "across", From: Point{0, 180}, To: Point{640, 180}, Allowed: DirDown},
 			{Name: "along", From: Point{320, 0}, To: Point{320, 360}, Allowed: DirRight},
 		}
-		p, err := NewPipeline(cfg)
+		p, err := NewPipeline(cfg, Deps{})
 		if err != nil {
 			b.Fatal(err)
 		}

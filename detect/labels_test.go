@@ -51,8 +51,9 @@ func TestPipelineFindsLabelledWrongWay(t *testing.T) {
 		t.Run(filepath.Base(clip), func(t *testing.T) {
 			lab := readClipLabels(t, clip)
 			cfg := DefaultConfig(lab.Size[0], lab.Size[1])
+			cfg.Mode = ModeMotion // these frames are grey
 			cfg.Scene.Lines = []Line{lab.Line}
-			p, err := NewPipeline(cfg)
+			p, err := NewPipeline(cfg, Deps{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -17,8 +17,9 @@ func TestNoMatLeaks(t *testing.T) {
 	start := gocv.MatProfile.Count()
 	func() {
 		cfg := DefaultConfig(640, 352)
+		cfg.Mode = ModeMotion // these frames are grey
 		cfg.Scene = twoWayScene()
-		p, err := NewPipeline(cfg)
+		p, err := NewPipeline(cfg, Deps{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,8 +42,9 @@ func TestNoMatLeaks(t *testing.T) {
 	func() {
 		// A failed NewPipeline must not leak either.
 		cfg := DefaultConfig(640, 352)
+		cfg.Mode = ModeMotion // these frames are grey
 		cfg.Tracker.MinHits = 0
-		if _, err := NewPipeline(cfg); err == nil {
+		if _, err := NewPipeline(cfg, Deps{}); err == nil {
 			t.Error("bad config accepted")
 		}
 	}()

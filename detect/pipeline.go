@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"gocv.io/x/gocv"
+	"gopkg.in/yaml.v3"
+
+	"github.com/stopline/stopline/models"
 )
 
 // Rule turns tracks into violations. A rule keeps its own per-track memory
@@ -16,33 +19,61 @@ type Rule interface {
 	Check(tracks []*Track, t time.Time) []Violation
 }
 
-// tracker is what the pipeline needs from a tracker, so that the greedy
-// Tracker can be swapped for a Kalman one.
-type tracker interface {
-	Update(boxes []image.Rectangle, t time.Time) []*Track
-}
-
-// Config is everything one camera's pipeline needs. Start from
-// DefaultConfig and override.
+// Config is everything one camera's pipeline needs besides its scene and
+// size. Start from DefaultConfig and override; in YAML every key left out
+// keeps its default.
 type Config struct {
-	// Width and Height are the detection frame size in pixels.
-	Width, Height int
-	Scene         Scene          `yaml:"scene"`
-	Motion        MotionConfig   `yaml:"motion"`
-	Tracker       TrackerConfig  `yaml:"tracker"`
-	WrongWay      WrongWayConfig `yaml:"wrong_way"`
+	// Width and Height are the detection frame size in pixels; Scene is in
+	// those pixels. Both come from the camera, not from this section.
+	Width  int   `yaml:"-"`
+	Height int   `yaml:"-"`
+	Scene  Scene `yaml:"-"`
+
+	// Mode chooses what finds the objects: motion, dnn or both (motion
+	// gates the network). Default both.
+	Mode    DetectMode   `yaml:"mode"`
+	Motion  MotionConfig `yaml:"motion"`
+	DNN     DNNConfig    `yaml:"dnn"`
+	Tracker SORTConfig   `yaml:"tracker"`
+	Rules   RulesConfig  `yaml:"rules"`
+	// Refresh: in mode both, the network also looks at the whole frame at
+	// least this often when nothing moves, so that standing vehicles (the
+	// parked car motion detection has learnt into the background) stay
+	// tracked. Default 1 s.
+	Refresh time.Duration `yaml:"refresh"`
+	// Regions, when set, are where the network looks instead of the whole
+	// frame, each enlarged to the network's input: distant vehicles (a
+	// kerb of parked cars far up the street) get the pixels they need.
+	// One inference per region; a vehicle seen in two regions keeps the
+	// stronger box.
+	Regions []Rect `yaml:"regions"`
 }
 
 // DefaultConfig returns the defaults of every stage, with an empty scene,
 // for frames of width x height.
 func DefaultConfig(width, height int) Config {
 	return Config{
-		Width:    width,
-		Height:   height,
-		Motion:   DefaultMotionConfig(),
-		Tracker:  DefaultTrackerConfig(),
-		WrongWay: DefaultWrongWayConfig(),
+		Width:   width,
+		Height:  height,
+		Mode:    ModeBoth,
+		Motion:  DefaultMotionConfig(),
+		DNN:     DefaultDNNConfig(),
+		Tracker: DefaultSORTConfig(),
+		Rules:   DefaultRulesConfig(),
+		Refresh: time.Second,
 	}
+}
+
+// UnmarshalYAML decodes over the defaults, so a camera that sets only
+// `mode: motion` keeps every other default.
+func (c *Config) UnmarshalYAML(n *yaml.Node) error {
+	type plain Config
+	d := plain(DefaultConfig(c.Width, c.Height))
+	if err := n.Decode(&d); err != nil {
+		return err
+	}
+	*c = Config(d)
+	return nil
 }
 
 // Validate checks the whole configuration. Errors name the field as a path
@@ -53,9 +84,23 @@ func (c Config) Validate() error {
 	}
 	var errs []error
 	errs = append(errs, c.Scene.Validate(c.Width, c.Height))
+	if err := c.Mode.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("mode: %w", err))
+	}
 	errs = append(errs, prefixed("motion.", c.Motion.Validate())...)
-	errs = append(errs, prefixed("tracker.", c.Tracker.Validate())...)
-	errs = append(errs, prefixed("wrong_way.", c.WrongWay.Validate())...)
+	if c.Mode != ModeMotion {
+		errs = append(errs, prefixed("dnn.", c.DNN.Validate())...)
+	}
+	errs = append(errs, c.Tracker.Validate()) // names its fields tracker.*
+	errs = append(errs, prefixed("rules.", c.Rules.Validate())...)
+	for i, r := range c.Regions {
+		if r.W <= 0 || r.H <= 0 || r.X < 0 || r.Y < 0 || r.X+r.W > c.Width || r.Y+r.H > c.Height {
+			errs = append(errs, fmt.Errorf("regions[%d]: %v is not inside the %dx%d frame", i, r, c.Width, c.Height))
+		}
+	}
+	if c.Refresh <= 0 {
+		errs = append(errs, fmt.Errorf("refresh: %v must be positive", c.Refresh))
+	}
 	return errors.Join(errs...)
 }
 
@@ -75,90 +120,199 @@ func prefixed(prefix string, err error) []error {
 	return out
 }
 
+// Deps are what a pipeline takes from outside: the model (nil: the
+// embedded one named in the config), the signal phase (nil: made from the
+// scene; needed for a plan or the colour of the signal head), and the
+// time zone a fixed-time plan runs in when it names none.
+type Deps struct {
+	Model    *models.Model
+	Phases   PhaseSource
+	TimeZone *time.Location
+}
+
 // Stats counts what a pipeline has seen since it was created.
 type Stats struct {
 	Frames     uint64 // frames processed
 	Blobs      uint64 // motion blobs, summed over frames
+	Detections uint64 // objects the network found, summed over frames
 	Tracks     uint64 // tracks confirmed
 	LiveTracks int    // confirmed tracks alive after the last frame
 	Violations uint64 // violations reported
 	// MotionResets counts the times the whole picture changed at once (the
 	// camera moved or was covered) and the background was learnt afresh.
 	MotionResets int
+	DNN          DNNStats
 }
 
-// Pipeline runs motion detection, tracking and the rules on one camera's
-// grey frames. Process is meant for one goroutine; Tracks and Stats may be
-// called from others.
+// Pipeline runs detection (motion, the network, or both), tracking and the
+// rules on one camera's frames. Process is meant for one goroutine; Tracks
+// and Stats may be called from others.
 type Pipeline struct {
 	cfg Config
 
-	mu      sync.Mutex
-	closed  bool
-	grey    gocv.Mat // reused frame, its pixels are greyBuf
-	greyBuf []byte
-	motion  *Motion
-	tracker tracker
-	rules   []Rule
-	tracks  []*Track // from the last frame, owned by the tracker
-	lastID  int      // highest track ID seen, to count new tracks
-	stats   Stats
+	mu       sync.Mutex
+	closed   bool
+	grey     gocv.Mat // reused frame, its pixels are greyBuf
+	greyBuf  []byte
+	yuv      gocv.Mat // reused I420 frame, its pixels are yuvBuf
+	yuvBuf   []byte
+	bgr      gocv.Mat
+	motion   *Motion
+	dnn      *DNN
+	colour   *ColourClassifier
+	pushed   *PushedPhases
+	tracker  *SORT
+	rules    []Rule
+	dets     []Detection
+	tracks   []*Track // from the last frame, owned by the tracker
+	lastID   int      // highest track ID seen, to count new tracks
+	lastFull time.Time
+	model    ModelVersion
+	stats    Stats
 }
 
-// NewPipeline validates cfg and allocates the pipeline's buffers.
-func NewPipeline(cfg Config) (*Pipeline, error) {
+// ModelVersion names the model a pipeline runs, for the evidence.
+type ModelVersion struct{ Name, Version, SHA256 string }
+
+// NewPipeline validates cfg and allocates the pipeline's buffers and
+// stages.
+func NewPipeline(cfg Config, deps Deps) (p *Pipeline, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("detect config: %w", err)
 	}
-	motion, err := NewMotion(cfg.Motion, cfg.Width, cfg.Height)
-	if err != nil {
-		return nil, err
-	}
-	grey := gocv.NewMatWithSize(cfg.Height, cfg.Width, gocv.MatTypeCV8UC1)
-	buf, err := grey.DataPtrUint8()
-	if err != nil {
-		grey.Close()
-		motion.Close()
+	p = &Pipeline{cfg: cfg, tracker: NewSORT(cfg.Tracker)}
+	defer func() {
+		if err != nil {
+			p.Close()
+		}
+	}()
+	p.grey = gocv.NewMatWithSize(cfg.Height, cfg.Width, gocv.MatTypeCV8UC1)
+	if p.greyBuf, err = p.grey.DataPtrUint8(); err != nil {
 		return nil, fmt.Errorf("frame buffer: %w", err)
 	}
-	p := &Pipeline{
-		cfg:     cfg,
-		grey:    grey,
-		greyBuf: buf,
-		motion:  motion,
-		tracker: NewTracker(cfg.Tracker),
+	p.yuv = gocv.NewMatWithSize(cfg.Height*3/2, cfg.Width, gocv.MatTypeCV8UC1)
+	if p.yuvBuf, err = p.yuv.DataPtrUint8(); err != nil {
+		return nil, fmt.Errorf("frame buffer: %w", err)
 	}
-	if len(cfg.Scene.Lines) > 0 {
-		p.rules = append(p.rules, NewWrongWay(cfg.Scene.Lines, cfg.WrongWay))
+	p.bgr = gocv.NewMat()
+	if cfg.Mode != ModeDNN {
+		if p.motion, err = NewMotion(cfg.Motion, cfg.Width, cfg.Height); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Mode != ModeMotion {
+		m := deps.Model
+		if m == nil {
+			if m, err = models.Load(cfg.DNN.Model); err != nil {
+				return nil, fmt.Errorf("dnn.model: %w", err)
+			}
+		}
+		if p.dnn, err = NewDNN(cfg.DNN, m); err != nil {
+			return nil, err
+		}
+		p.model = ModelVersion{Name: m.Name, Version: m.Version, SHA256: m.SHA256}
+	}
+	phases := deps.Phases
+	if sig := cfg.Scene.Signal; sig != nil && phases == nil {
+		switch sig.Source {
+		case SourcePlan:
+			loc := deps.TimeZone
+			if loc == nil {
+				loc = time.UTC
+			}
+			if phases, err = NewFixedPlan(*sig.Plan, loc); err != nil {
+				return nil, fmt.Errorf("scene.signal.plan: %w", err)
+			}
+		case SourceRegion:
+			p.colour = NewColourClassifier(*sig.Region)
+			phases = p.colour
+		case SourceHTTP:
+			p.pushed = &PushedPhases{}
+			phases = p.pushed
+		}
+	}
+	if p.rules, err = RulesFor(cfg.Scene, phases, cfg.Rules); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
 
-// Process runs one frame taken at time t through the pipeline. grey is the
-// Y plane: Width*Height bytes with stride Width. Frame times should
-// increase; the tracker's predictions assume they do.
-func (p *Pipeline) Process(grey []byte, t time.Time) ([]Violation, error) {
+// Pushed is where the signal controller's phases go (POST /signals/<camera>),
+// or nil when the scene's signal is not pushed over HTTP.
+func (p *Pipeline) Pushed() *PushedPhases { return p.pushed }
+
+// Model is the model the pipeline runs (zero in motion mode).
+func (p *Pipeline) Model() ModelVersion { return p.model }
+
+// Process runs one frame taken at time t through the pipeline. frame is an
+// I420 picture of the detection size (Y plane first); a Y plane alone is
+// enough in motion mode. Frame times should increase.
+func (p *Pipeline) Process(frame []byte, t time.Time) ([]Violation, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return nil, errors.New("detect: pipeline is closed")
 	}
-	if len(grey) != len(p.greyBuf) {
-		return nil, fmt.Errorf("detect: frame has %d bytes, want %dx%d = %d", len(grey), p.cfg.Width, p.cfg.Height, len(p.greyBuf))
+	w, h := p.cfg.Width, p.cfg.Height
+	colour := len(frame) == len(p.yuvBuf)
+	if !colour && len(frame) != len(p.greyBuf) {
+		return nil, fmt.Errorf("detect: frame has %d bytes, want an I420 %dx%d frame (%d) or its Y plane (%d)", len(frame), w, h, len(p.yuvBuf), len(p.greyBuf))
 	}
-	copy(p.greyBuf, grey)
-	boxes, err := p.motion.Detect(p.grey)
-	if err != nil {
-		return nil, err
+	if !colour && (p.dnn != nil || p.colour != nil) {
+		return nil, fmt.Errorf("detect: mode %s needs colour frames, got only the Y plane", p.cfg.Mode)
 	}
-	p.tracks = p.tracker.Update(boxes, t)
+	copy(p.greyBuf, frame[:w*h])
+
+	var blobs []image.Rectangle
+	if p.motion != nil {
+		var err error
+		if blobs, err = p.motion.Detect(p.grey); err != nil {
+			return nil, err
+		}
+	}
+	// Colour is converted only when something looks at it.
+	needBGR := p.colour != nil || p.dnn != nil && (p.cfg.Mode == ModeDNN || len(blobs) > 0 || t.Sub(p.lastFull) >= p.cfg.Refresh)
+	if needBGR {
+		copy(p.yuvBuf, frame)
+		gocv.CvtColor(p.yuv, &p.bgr, gocv.ColorYUVToBGRIYUV)
+	}
+	if p.colour != nil {
+		p.colour.Observe(p.bgr, t)
+	}
+
+	p.dets = p.dets[:0]
+	switch {
+	case p.dnn == nil:
+		for _, b := range blobs {
+			p.dets = append(p.dets, Detection{Box: b})
+		}
+	case p.cfg.Mode == ModeDNN || len(blobs) == 0 && t.Sub(p.lastFull) >= p.cfg.Refresh:
+		if err := p.detectAll(); err != nil {
+			return nil, err
+		}
+		p.lastFull = t
+	case len(blobs) > 0:
+		dets, err := p.dnn.Detect(p.bgr, blobs)
+		if err != nil {
+			return nil, err
+		}
+		p.dets = append(p.dets, dets...)
+	default:
+		p.dnn.Skip()
+	}
+
+	p.tracks = p.tracker.Update(p.dets, t)
 	var out []Violation
 	for _, r := range p.rules {
 		out = append(out, r.Check(p.tracks, t)...)
 	}
 
 	p.stats.Frames++
-	p.stats.Blobs += uint64(len(boxes))
+	p.stats.Blobs += uint64(len(blobs))
+	if p.dnn != nil {
+		p.stats.Detections += uint64(len(p.dets))
+		p.stats.DNN = p.dnn.Stats()
+	}
 	prevID := p.lastID
 	for _, tr := range p.tracks {
 		if tr.ID > prevID {
@@ -168,8 +322,40 @@ func (p *Pipeline) Process(grey []byte, t time.Time) ([]Violation, error) {
 	}
 	p.stats.LiveTracks = len(p.tracks)
 	p.stats.Violations += uint64(len(out))
-	p.stats.MotionResets = p.motion.Resets()
+	if p.motion != nil {
+		p.stats.MotionResets = p.motion.Resets()
+	}
 	return out, nil
+}
+
+// detectAll runs the network on the whole frame, or on each configured
+// region.
+func (p *Pipeline) detectAll() error {
+	if len(p.cfg.Regions) == 0 {
+		dets, err := p.dnn.Detect(p.bgr, nil)
+		p.dets = append(p.dets, dets...)
+		return err
+	}
+	for _, r := range p.cfg.Regions {
+		dets, err := p.dnn.DetectIn(p.bgr, r.Rectangle())
+		if err != nil {
+			return err
+		}
+		// Regions may overlap: a vehicle seen in two keeps its stronger box.
+	next:
+		for _, d := range dets {
+			for i, o := range p.dets {
+				if IoU(d.Box, o.Box) >= 0.5 {
+					if d.Score > o.Score {
+						p.dets[i] = d
+					}
+					continue next
+				}
+			}
+			p.dets = append(p.dets, d)
+		}
+	}
+	return nil
 }
 
 // Tracks returns a copy of the confirmed tracks after the last frame, for
@@ -191,8 +377,8 @@ func (p *Pipeline) Stats() Stats {
 	return p.stats
 }
 
-// Close frees the pipeline's Mats. Process fails after it; Close may be
-// called again.
+// Close frees the pipeline's Mats and stages. Process fails after it;
+// Close may be called again.
 func (p *Pipeline) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -201,7 +387,21 @@ func (p *Pipeline) Close() error {
 	}
 	p.closed = true
 	p.tracks = nil
-	p.greyBuf = nil
-	p.grey.Close()
-	return p.motion.Close()
+	p.greyBuf, p.yuvBuf = nil, nil
+	for _, m := range []*gocv.Mat{&p.grey, &p.yuv, &p.bgr} {
+		if m.Ptr() != nil { // nil when NewPipeline failed early
+			m.Close()
+		}
+	}
+	var errs []error
+	if p.motion != nil {
+		errs = append(errs, p.motion.Close())
+	}
+	if p.dnn != nil {
+		errs = append(errs, p.dnn.Close())
+	}
+	if p.colour != nil {
+		errs = append(errs, p.colour.Close())
+	}
+	return errors.Join(errs...)
 }

@@ -40,8 +40,9 @@ func twoWayScene() Scene {
 
 func TestPipelineTwoWayStreet(t *testing.T) {
 	cfg := DefaultConfig(640, 352)
+	cfg.Mode = ModeMotion // these frames are grey
 	cfg.Scene = twoWayScene()
-	p, err := NewPipeline(cfg)
+	p, err := NewPipeline(cfg, Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,15 +135,14 @@ func TestPipelineTwoWayStreet(t *testing.T) {
 }
 
 func TestPipelineProcessErrors(t *testing.T) {
-	p, err := NewPipeline(DefaultConfig(64, 48))
+	cfg := DefaultConfig(64, 48)
+	cfg.Mode = ModeMotion
+	p, err := NewPipeline(cfg, Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Process(make([]byte, 64*48-1), epoch); err == nil || !strings.Contains(err.Error(), "want 64x48 = 3072") {
+	if _, err := p.Process(make([]byte, 64*48-1), epoch); err == nil || !strings.Contains(err.Error(), "want an I420 64x48 frame (4608) or its Y plane (3072)") {
 		t.Errorf("short frame: error %v", err)
-	}
-	if _, err := p.Process(make([]byte, 64*48*3/2), epoch); err == nil {
-		t.Error("a whole I420 frame was accepted as a Y plane")
 	}
 	if _, err := p.Process(make([]byte, 64*48), epoch); err != nil {
 		t.Errorf("good frame: %v", err)
@@ -176,7 +176,10 @@ func TestConfigValidate(t *testing.T) {
 		}, "scene.lines[0].to: point (700, 10) is outside the 640x360 frame"},
 		{"motion", func(c *Config) { c.Motion.MinArea = 0 }, "motion.min_area: 0 must be at least 1"},
 		{"tracker", func(c *Config) { c.Tracker.MinHits = 0 }, "tracker.min_hits: 0 must be at least 1"},
-		{"wrong way", func(c *Config) { c.WrongWay.Margin = 0 }, "wrong_way.margin: 0 must be greater than 0"},
+		{"wrong way", func(c *Config) { c.Rules.WrongWay.Margin = 0 }, "rules.wrong_way.margin: 0 must be greater than 0"},
+		{"mode", func(c *Config) { c.Mode = "radar" }, `mode: "radar" is not motion, dnn or both`},
+		{"dnn", func(c *Config) { c.DNN.Confidence = 0 }, "dnn.confidence: 0 must be in (0, 1)"},
+		{"refresh", func(c *Config) { c.Refresh = 0 }, "refresh: 0s must be positive"},
 		{"several stages", func(c *Config) { c.Motion.History = 0; c.Tracker.MinIoU = 2 }, "motion.history: 0 must be at least 1\ntracker.min_iou: 2 must be in (0, 1]"},
 	}
 	if err := DefaultConfig(640, 360).Validate(); err != nil {
@@ -190,34 +193,8 @@ func TestConfigValidate(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want one containing %q", err, tc.want)
 			}
-			if _, err := NewPipeline(c); err == nil || !strings.Contains(err.Error(), tc.want) {
+			if _, err := NewPipeline(c, Deps{}); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("NewPipeline: error %v, want one containing %q", err, tc.want)
-			}
-		})
-	}
-}
-
-func TestTrackerConfigValidate(t *testing.T) {
-	if err := DefaultTrackerConfig().Validate(); err != nil {
-		t.Fatalf("defaults: %v", err)
-	}
-	tests := []struct {
-		name string
-		edit func(c *TrackerConfig)
-		want string
-	}{
-		{"zero IoU", func(c *TrackerConfig) { c.MinIoU = 0 }, "min_iou:"},
-		{"negative distance", func(c *TrackerConfig) { c.MaxDistance = -1 }, "max_distance:"},
-		{"no hits", func(c *TrackerConfig) { c.MinHits = 0 }, "min_hits:"},
-		{"negative misses", func(c *TrackerConfig) { c.MaxMissed = -1 }, "max_missed:"},
-		{"one-point trajectory", func(c *TrackerConfig) { c.MaxTrajectory = 1 }, "max_trajectory:"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			c := DefaultTrackerConfig()
-			tc.edit(&c)
-			if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
-				t.Errorf("error %v, want one starting %q", err, tc.want)
 			}
 		})
 	}

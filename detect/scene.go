@@ -3,8 +3,14 @@ package detect
 import (
 	"errors"
 	"fmt"
+	"image"
 	"math"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Directions of travel a Line can allow, in picture terms.
@@ -127,6 +133,38 @@ type Signal struct {
 // Rect is [x, y, w, h] in YAML.
 type Rect struct{ X, Y, W, H int }
 
+// Rectangle is r as an image.Rectangle.
+func (r Rect) Rectangle() image.Rectangle { return image.Rect(r.X, r.Y, r.X+r.W, r.Y+r.H) }
+
+func (r Rect) String() string { return fmt.Sprintf("[%d, %d, %d, %d]", r.X, r.Y, r.W, r.H) }
+
+// UnmarshalYAML reads a rectangle written [x, y, w, h] in whole pixels.
+func (r *Rect) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.SequenceNode || len(n.Content) != 4 {
+		return fmt.Errorf("line %d: a rectangle must be written [x, y, w, h]", n.Line)
+	}
+	var v [4]int
+	for i, c := range n.Content {
+		// Decoded as a float: yaml.v3 would quietly cut 3.5 down to 3.
+		var f float64
+		if err := c.Decode(&f); err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<30 {
+			return fmt.Errorf("line %d: a rectangle must be written [x, y, w, h] in whole pixels: %q is not a whole number", c.Line, c.Value)
+		}
+		v[i] = int(f)
+	}
+	r.X, r.Y, r.W, r.H = v[0], v[1], v[2], v[3]
+	return nil
+}
+
+// MarshalYAML writes the rectangle as a flow sequence [x, y, w, h].
+func (r Rect) MarshalYAML() (any, error) {
+	n := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+	for _, v := range []int{r.X, r.Y, r.W, r.H} {
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: strconv.Itoa(v)})
+	}
+	return n, nil
+}
+
 // SignalPlan is a fixed-time plan: each cycle starts green at Offset past
 // midnight in TimeZone (default the worker's), then amber, then red.
 // Green + Amber + Red must equal Cycle.
@@ -139,42 +177,290 @@ type SignalPlan struct {
 	TimeZone string        `yaml:"timezone"`
 }
 
+// Vehicle classes a lane can allow, as the detectors name them.
+var vehicleClasses = []string{"car", "motorbike", "bus", "truck", "bicycle", "person"}
+
+// Signal sources.
+const (
+	SourceRegion = "region"
+	SourcePlan   = "plan"
+	SourceHTTP   = "http"
+)
+
+// minSignalRegion is the smallest side, in pixels, of a signal region: a
+// lit lamp must cover a few pixels to be told from noise by colour.
+const minSignalRegion = 4
+
 // Validate checks the scene against the detection frame size. Every error
 // names the element as a path starting with "scene.", so the config loader
 // only has to prefix the camera.
 func (s Scene) Validate(width, height int) error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	names := make(map[string]int, len(s.Lines))
+	// Lines of every kind share one set of names: a violation names its
+	// line and the reviewer must be able to tell which one it was.
+	lineNames := make(map[string]string)
+	checkName := func(path, name string, names map[string]string) {
+		switch prev, dup := names[name]; {
+		case name == "":
+			bad("%s.name: missing", path)
+		case dup:
+			bad("%s.name: %q is already used by %s", path, name, prev)
+		default:
+			names[name] = path
+		}
+	}
 	for i, l := range s.Lines {
 		path := fmt.Sprintf("scene.lines[%d]", i)
-		if l.Name == "" {
-			bad("%s.name: missing", path)
-		} else if j, dup := names[l.Name]; dup {
-			bad("%s.name: %q is already used by scene.lines[%d]", path, l.Name, j)
-		} else {
-			names[l.Name] = i
+		checkName(path, l.Name, lineNames)
+		checkLine(&errs, path, l, width, height)
+	}
+	for i, pl := range s.SolidLines {
+		path := fmt.Sprintf("scene.solid_lines[%d]", i)
+		checkName(path, pl.Name, lineNames)
+		checkPolyline(&errs, path, pl.Points, width, height)
+	}
+	if s.StopLine != nil {
+		checkName("scene.stop_line", s.StopLine.Name, lineNames)
+		checkLine(&errs, "scene.stop_line", *s.StopLine, width, height)
+		if s.Signal == nil {
+			bad("scene.stop_line: there is no scene.signal to tell when it is red")
 		}
-		fromOK := checkInside(&errs, path+".from", l.From, width, height)
-		toOK := checkInside(&errs, path+".to", l.To, width, height)
-		if fromOK && toOK && l.From == l.To {
-			bad("%s: from and to are the same point", path)
-			continue
+	}
+	zoneNames := make(map[string]string)
+	for i, z := range s.Zones {
+		path := fmt.Sprintf("scene.zones[%d]", i)
+		checkName(path, z.Name, zoneNames)
+		checkPolygon(&errs, path+".points", z.Points, width, height)
+		if z.MaxStop < 0 {
+			bad("%s.max_stop: %v must not be negative", path, z.MaxStop)
 		}
-		dir, known := direction(l.Allowed)
-		switch {
-		case l.Allowed == "":
-			bad("%s.allowed: missing, must be one of up, down, left, right", path)
-		case !known:
-			bad("%s.allowed: %q is not one of up, down, left, right", path, l.Allowed)
-		case fromOK && toOK:
-			along := l.To.Sub(l.From)
-			if math.Abs(along.Cross(dir))/along.Len() < minCrossingSin {
-				bad("%s.allowed: %q runs along the line, it must cross it", path, l.Allowed)
+	}
+	laneNames := make(map[string]string)
+	for i, l := range s.Lanes {
+		path := fmt.Sprintf("scene.lanes[%d]", i)
+		checkName(path, l.Name, laneNames)
+		checkPolygon(&errs, path+".points", l.Points, width, height)
+		if _, known := direction(l.Direction); l.Direction != "" && !known {
+			bad("%s.direction: %q is not one of up, down, left, right", path, l.Direction)
+		}
+		for j, c := range l.Allowed {
+			if !slices.Contains(vehicleClasses, c) {
+				bad("%s.allowed_classes[%d]: %q is not one of %s", path, j, c, strings.Join(vehicleClasses, ", "))
+			}
+		}
+		if l.MinDistance < 0 {
+			bad("%s.min_distance: %g must not be negative", path, l.MinDistance)
+		}
+	}
+	if s.Speed != nil {
+		checkSpeed(&errs, *s.Speed, width, height)
+	}
+	if s.Signal != nil {
+		checkSignal(&errs, *s.Signal, width, height)
+	}
+	return errors.Join(errs...)
+}
+
+// checkLine checks a directional line's points and allowed direction.
+func checkLine(errs *[]error, path string, l Line, width, height int) {
+	bad := func(format string, args ...any) { *errs = append(*errs, fmt.Errorf(format, args...)) }
+	fromOK := checkInside(errs, path+".from", l.From, width, height)
+	toOK := checkInside(errs, path+".to", l.To, width, height)
+	if fromOK && toOK && l.From == l.To {
+		bad("%s: from and to are the same point", path)
+		return
+	}
+	dir, known := direction(l.Allowed)
+	switch {
+	case l.Allowed == "":
+		bad("%s.allowed: missing, must be one of up, down, left, right", path)
+	case !known:
+		bad("%s.allowed: %q is not one of up, down, left, right", path, l.Allowed)
+	case fromOK && toOK:
+		along := l.To.Sub(l.From)
+		if math.Abs(along.Cross(dir))/along.Len() < minCrossingSin {
+			bad("%s.allowed: %q runs along the line, it must cross it", path, l.Allowed)
+		}
+	}
+}
+
+// checkPolyline checks an open path: two or more points in the frame, no
+// point repeating the one before it (a segment of no length).
+func checkPolyline(errs *[]error, path string, pts []Point, width, height int) {
+	if len(pts) < 2 {
+		*errs = append(*errs, fmt.Errorf("%s.points: %d points, a line needs at least 2", path, len(pts)))
+		return
+	}
+	for k, p := range pts {
+		checkInside(errs, fmt.Sprintf("%s.points[%d]", path, k), p, width, height)
+		if k > 0 && p == pts[k-1] {
+			*errs = append(*errs, fmt.Errorf("%s.points[%d]: repeats the point before it", path, k))
+		}
+	}
+}
+
+// checkPolygon checks a closed polygon (path names its points): three or
+// more points in the frame, enclosing some area, with no edge crossing
+// another. A crossed ("bow-tie") polygon has no clear inside, so a vehicle
+// could be in the zone by one reading and out of it by another.
+func checkPolygon(errs *[]error, path string, pts []Point, width, height int) {
+	bad := func(format string, args ...any) { *errs = append(*errs, fmt.Errorf(format, args...)) }
+	n := len(pts)
+	if n < 3 {
+		bad("%s: %d points, a polygon needs at least 3", path, n)
+		return
+	}
+	ok := true
+	for k, p := range pts {
+		ok = checkInside(errs, fmt.Sprintf("%s[%d]", path, k), p, width, height) && ok
+		if prev := (k + n - 1) % n; p == pts[prev] {
+			bad("%s[%d]: repeats points[%d]", path, k, prev)
+			ok = false
+		}
+	}
+	if !ok {
+		return
+	}
+	colinear := true
+	for _, p := range pts[2:] {
+		colinear = colinear && pts[1].Sub(pts[0]).Cross(p.Sub(pts[0])) == 0
+	}
+	if colinear {
+		bad("%s: the points are all on one line, the polygon has no area", path)
+		return
+	}
+	edge := func(i int) (Point, Point) { return pts[i], pts[(i+1)%n] }
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			a1, a2 := edge(i)
+			b1, b2 := edge(j)
+			var crosses bool
+			switch {
+			case j == i+1: // b starts where a ends
+				crosses = doublesBack(a1, a2, b2)
+			case i == 0 && j == n-1: // a starts where b ends
+				crosses = doublesBack(b1, b2, a2)
+			default:
+				crosses = SegmentsIntersect(a1, a2, b1, b2)
+			}
+			if crosses {
+				bad("%s: the edge points[%d]-points[%d] crosses the edge points[%d]-points[%d]",
+					path, i, (i+1)%n, j, (j+1)%n)
 			}
 		}
 	}
-	return errors.Join(errs...)
+}
+
+// doublesBack reports whether the path a→b→c turns straight back on
+// itself, so that the two edges overlap.
+func doublesBack(a, b, c Point) bool {
+	u, v := b.Sub(a), c.Sub(b)
+	return u.Cross(v) == 0 && u.Dot(v) < 0
+}
+
+// insidePolygon reports whether p is inside the polygon, by counting the
+// edges a ray from p to the right crosses. Points exactly on an edge may
+// go either way, which is fine for centres that jitter by pixels anyway.
+func insidePolygon(pts []Point, p Point) bool {
+	in := false
+	for i, a := range pts {
+		b := pts[(i+1)%len(pts)]
+		if (a.Y > p.Y) != (b.Y > p.Y) {
+			x := a.X + (p.Y-a.Y)/(b.Y-a.Y)*(b.X-a.X)
+			if p.X < x {
+				in = !in
+			}
+		}
+	}
+	return in
+}
+
+// checkSpeed checks the calibration and the limit.
+func checkSpeed(errs *[]error, sp Speed, width, height int) {
+	bad := func(format string, args ...any) { *errs = append(*errs, fmt.Errorf(format, args...)) }
+	ok := true
+	for k, p := range sp.Image {
+		ok = checkInside(errs, fmt.Sprintf("scene.speed.image[%d]", k), p, width, height) && ok
+	}
+	if ok {
+		if _, err := NewHomography(sp.Image, sp.Ground); err != nil {
+			bad("scene.speed: image and ground points: %v", err)
+		}
+	}
+	if !(sp.LimitKmh > 0) {
+		bad("scene.speed.limit_kmh: %g must be greater than 0", sp.LimitKmh)
+	}
+	if sp.ToleranceKmh < 0 {
+		bad("scene.speed.tolerance_kmh: %g must not be negative", sp.ToleranceKmh)
+	}
+	if sp.MinDistanceM < 0 {
+		bad("scene.speed.min_distance_m: %g must not be negative", sp.MinDistanceM)
+	}
+}
+
+// checkSignal checks that the signal's source is known and that the part
+// it needs is there and sound.
+func checkSignal(errs *[]error, sig Signal, width, height int) {
+	bad := func(format string, args ...any) { *errs = append(*errs, fmt.Errorf(format, args...)) }
+	switch sig.Source {
+	case "":
+		bad("scene.signal.source: missing, must be one of region, plan, http")
+	case SourceRegion:
+		r := sig.Region
+		switch {
+		case r == nil:
+			bad("scene.signal.region: missing, source region needs it")
+		case r.W < minSignalRegion || r.H < minSignalRegion:
+			bad("scene.signal.region: %v must be at least %dx%d pixels", *r, minSignalRegion, minSignalRegion)
+		case r.X < 0 || r.Y < 0 || r.X+r.W > width || r.Y+r.H > height:
+			bad("scene.signal.region: %v is not inside the %dx%d frame", *r, width, height)
+		}
+	case SourcePlan:
+		if sig.Plan == nil {
+			bad("scene.signal.plan: missing, source plan needs it")
+		} else {
+			checkPlan(errs, *sig.Plan)
+		}
+	case SourceHTTP:
+		// The controller pushes the phase; nothing to configure here.
+	default:
+		bad("scene.signal.source: %q is not one of region, plan, http", sig.Source)
+	}
+	if sig.RedGrace < 0 {
+		bad("scene.signal.red_grace: %v must not be negative", sig.RedGrace)
+	}
+}
+
+// checkPlan checks a fixed-time plan.
+func checkPlan(errs *[]error, p SignalPlan) {
+	bad := func(format string, args ...any) { *errs = append(*errs, fmt.Errorf(format, args...)) }
+	if p.Cycle <= 0 {
+		bad("scene.signal.plan.cycle: %v must be greater than 0", p.Cycle)
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"green", p.Green}, {"amber", p.Amber}} {
+		if d.v < 0 {
+			bad("scene.signal.plan.%s: %v must not be negative", d.key, d.v)
+		}
+	}
+	if p.Red <= 0 {
+		bad("scene.signal.plan.red: %v must be greater than 0", p.Red)
+	}
+	if p.Cycle > 0 && p.Green+p.Amber+p.Red != p.Cycle {
+		bad("scene.signal.plan: green %v + amber %v + red %v = %v, must equal the cycle %v",
+			p.Green, p.Amber, p.Red, p.Green+p.Amber+p.Red, p.Cycle)
+	}
+	if p.Offset < 0 || p.Offset >= 24*time.Hour {
+		bad("scene.signal.plan.offset: %v must be from 0 to under 24h (past midnight)", p.Offset)
+	}
+	if p.TimeZone != "" {
+		if _, err := time.LoadLocation(p.TimeZone); err != nil {
+			bad("scene.signal.plan.timezone: %q: %v", p.TimeZone, err)
+		}
+	}
 }
 
 // checkInside appends an error when p is outside the frame. The frame's

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,6 +80,8 @@ type Builder struct {
 	Outbox    Adder
 	Signer    *Signer
 	Software  string
+	// Models are the detector models that run on this camera.
+	Models []ModelVersion
 	// IntentDir keeps each violation on disk from detection until its
 	// package is in the outbox, so a crash during the post-roll loses the
 	// clip but never the violation.
@@ -233,8 +236,14 @@ func (b *Builder) build(p pending) error {
 		TrackID:     v.TrackID,
 		Box:         BoxOf(v.Box, b.DetectWidth, b.DetectHeight),
 		Line:        v.Line,
+		Zone:        v.Zone,
+		Lane:        v.Lane,
+		Vehicle:     v.Class,
+		SpeedKmh:    math.Round(v.SpeedKmh*10) / 10,
+		SignalPhase: v.Phase,
 		Software:    b.Software,
 		KeyID:       b.Signer.KeyID(),
+		Models:      b.Models,
 	}
 	var files []File
 	var notes []string
@@ -317,6 +326,21 @@ func (b *Builder) snapshotText(v detect.Violation) []string {
 			}
 		}
 		what += fmt.Sprintf("  line %q (allowed: %s)", v.Line, allowed)
+	}
+	if v.Phase != "" {
+		what += "  signal " + strings.ToUpper(v.Phase)
+	}
+	if v.SpeedKmh > 0 {
+		what += fmt.Sprintf("  %.0f km/h", v.SpeedKmh)
+	}
+	if v.Zone != "" {
+		what += fmt.Sprintf("  zone %q", v.Zone)
+	}
+	if v.Lane != "" {
+		what += fmt.Sprintf("  lane %q", v.Lane)
+	}
+	if v.Class != "" {
+		what += "  " + v.Class
 	}
 	what += fmt.Sprintf("  track %d", v.TrackID)
 	where := b.Camera.ID

@@ -73,6 +73,8 @@ type Event struct {
 	Vehicle     string `json:"vehicle_class,omitempty"`
 	Box         Box    `json:"box"`
 	Line        string `json:"line,omitempty"`
+	Zone        string `json:"zone,omitempty"`
+	Lane        string `json:"lane,omitempty"`
 	// SpeedKmh is the measured speed, where a rule measured it.
 	SpeedKmh float64 `json:"speed_kmh,omitempty"`
 	// SignalPhase is the signal's phase at the offence, where relevant.

@@ -62,10 +62,24 @@ type Camera struct {
 	RecordURL    string            `yaml:"record_url"`
 	RecordBuffer ingest.RingConfig `yaml:"record_buffer"`
 	Detect       DetectSize        `yaml:"detect"`
-	Scene        detect.Scene      `yaml:"scene"`
+	// Detection tunes the pipeline: mode (motion | dnn | both), motion,
+	// dnn, tracker, rules, refresh. Every key left out keeps its default.
+	Detection *detect.Config `yaml:"detection"`
+	Scene     detect.Scene   `yaml:"scene"`
 	// Legal maps a violation type to the legal reference it is fined under,
 	// e.g. wrong_way: "Nghị định 100/2019/NĐ-CP, Điều 5, khoản 5".
 	Legal map[string]string `yaml:"legal"`
+}
+
+// PipelineConfig is the camera's detection pipeline configuration: its
+// detection section with the camera's size and scene.
+func (cam *Camera) PipelineConfig() detect.Config {
+	c := detect.DefaultConfig(0, 0)
+	if cam.Detection != nil {
+		c = *cam.Detection
+	}
+	c.Width, c.Height, c.Scene = cam.Detect.Width, cam.Detect.Height, cam.Scene
+	return c
 }
 
 // RecordSource is the configuration of the stream the clips come from.
@@ -144,6 +158,10 @@ func (c *Config) applyDefaults() {
 		cam.RecordBuffer = cam.RecordBuffer.WithDefaults()
 		if cam.Detect == (DetectSize{}) {
 			cam.Detect = DetectSize{Width: 640, Height: 360}
+		}
+		if cam.Detection == nil {
+			d := detect.DefaultConfig(0, 0)
+			cam.Detection = &d
 		}
 	}
 }
@@ -245,8 +263,8 @@ func (cam *Camera) Validate() error {
 	w, h := cam.Detect.Width, cam.Detect.Height
 	if w < 64 || h < 64 || w > 3840 || h > 2160 || w%2 != 0 || h%2 != 0 {
 		errs = append(errs, fmt.Errorf("detect: %dx%d must be even numbers between 64x64 and 3840x2160", w, h))
-	} else if err := cam.Scene.Validate(w, h); err != nil {
-		errs = append(errs, err)
+	} else if err := cam.PipelineConfig().Validate(); err != nil {
+		errs = append(errs, prefixed("", err))
 	}
 	if cam.Location.Lat < -90 || cam.Location.Lat > 90 {
 		errs = append(errs, fmt.Errorf("location.lat: %v is out of range", cam.Location.Lat))

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/stopline/stopline/detect"
 	"github.com/stopline/stopline/ingest"
 )
 
@@ -32,12 +33,16 @@ type CameraStatus struct {
 }
 
 // Server is the worker's HTTP endpoint: /healthz (the process answers),
-// /readyz (at least one camera online) and /cameras (status JSON).
+// /readyz (at least one camera online), /cameras (status JSON) and
+// POST /signals/<camera> (the signal controller's phase changes).
 type Server struct {
 	// Addr to listen on, e.g. 127.0.0.1:8080 or :0.
 	Addr   string
 	Status func() []CameraStatus
-	Log    *slog.Logger
+	// Signals finds a camera's pushed signal phases for
+	// POST /signals/<camera>; nil: no camera takes pushed phases.
+	Signals func(camera string) (*detect.PushedPhases, bool)
+	Log     *slog.Logger
 
 	ln  net.Listener
 	srv *http.Server
@@ -68,6 +73,9 @@ func (s *Server) Start() error {
 		}
 		http.Error(w, fmt.Sprintf("camera %q is not configured", r.PathValue("id")), http.StatusNotFound)
 	})
+	if s.Signals != nil {
+		mux.Handle("/signals/", SignalHandler(s.Signals))
+	}
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	s.err = make(chan error, 1)
 	go func() { s.err <- s.srv.Serve(ln) }()

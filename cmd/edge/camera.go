@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +37,7 @@ type camera struct {
 	builder *evidence.Builder
 	dec     *ingest.Decoder
 	pipe    *detect.Pipeline
+	loop    *frameLoop // detection and evidence for each frame (frameloop.go)
 	slot    *ingest.FrameSlot
 	aus     chan ingest.AccessUnit
 
@@ -46,8 +46,6 @@ type camera struct {
 
 	droppedAUs    atomic.Uint64
 	decodeErrors  atomic.Uint64
-	processed     atomic.Uint64
-	violations    atomic.Uint64
 	lastDecodeLog time.Time
 
 	ctx    context.Context
@@ -62,34 +60,20 @@ func (c *camera) Start() error {
 	if err != nil {
 		return fmt.Errorf("camera %s: %w", c.cfg.ID, err)
 	}
-	dc := detect.DefaultConfig(w, h)
-	dc.Scene = c.cfg.Scene
-	c.pipe, err = detect.NewPipeline(dc)
+	c.pipe, err = newPipeline(c.cfg, c.loc)
 	if err != nil {
 		c.dec.Close()
-		return fmt.Errorf("camera %s: %w", c.cfg.ID, err)
+		return err
 	}
 	c.ring = ingest.NewRingBuffer(c.cfg.RecordBuffer)
-	c.builder = &evidence.Builder{
-		Camera:       evidence.Camera{ID: c.cfg.ID, Name: c.cfg.Name, Location: c.cfg.Location},
-		Scene:        c.cfg.Scene,
-		DetectWidth:  w,
-		DetectHeight: h,
-		Ring:         c.ring,
-		Clip:         c.clip,
-		Location:     c.loc,
-		LegalRefs:    c.cfg.Legal,
-		Outbox:       c.outbox,
-		Signer:       c.signer,
-		Software:     c.software,
-		IntentDir:    filepath.Join(c.outbox.Config.Dir, ".intents"),
-		Log:          c.log,
-	}
+	c.builder = newBuilder(c.cfg, c.ring, builderDeps{clip: c.clip, loc: c.loc, outbox: c.outbox,
+		signer: c.signer, software: c.software, log: c.log, pipe: c.pipe})
 	if err := c.builder.Start(); err != nil {
 		c.pipe.Close()
 		c.dec.Close()
 		return err
 	}
+	c.loop = &frameLoop{camera: c.cfg.ID, pipe: c.pipe, builder: c.builder, log: c.log}
 	c.slot = ingest.NewFrameSlot()
 	c.aus = make(chan ingest.AccessUnit, auQueue)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -208,17 +192,7 @@ func (c *camera) detectLoop() {
 		if err != nil {
 			return
 		}
-		vs, err := c.pipe.Process(f.Y(), f.Time)
-		c.processed.Add(1)
-		c.violations.Add(uint64(len(vs)))
-		if err != nil {
-			c.log.Error("detection failed", "err", err)
-		}
-		for _, v := range vs {
-			c.log.Info("violation detected", "type", v.Type, "track", v.TrackID, "line", v.Line,
-				"event", evidence.EventID(c.cfg.ID, v.Type, v.TrackID, v.Time))
-			c.builder.Submit(v, f)
-		}
+		c.loop.process(f)
 		c.slot.Release(f)
 	}
 }
@@ -232,11 +206,11 @@ func (c *camera) Status() ops.CameraStatus {
 		URL:          c.cfg.RedactedURL(),
 		Health:       c.src.Health(),
 		Frames:       ds.Decoded,
-		Processed:    c.processed.Load(),
+		Processed:    c.loop.processed.Load(),
 		Skipped:      c.slot.Skipped(),
 		DroppedAUs:   c.droppedAUs.Load(),
 		DecodeErrors: c.decodeErrors.Load(),
 		Concealed:    ds.Concealed,
-		Violations:   c.violations.Load(),
+		Violations:   c.loop.violations.Load(),
 	}
 }

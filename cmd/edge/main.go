@@ -5,6 +5,10 @@
 //	edge check -config FILE                validate a configuration and exit
 //	edge keygen -key FILE [-pub FILE]      make the device's signing key pair
 //	edge verify -pub FILE TARGET...        check evidence packages' hashes and signatures
+//	edge replay --config FILE --camera ID --input VIDEO --events OUT.jsonl [--evidence DIR]
+//	                                       run a camera's pipeline over a video file, as fast as it goes
+//	edge eval --labels FILE --events FILE [--tolerance 1s]
+//	                                       precision and recall of events against labelled violations
 package main
 
 import (
@@ -44,11 +48,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runKeygen(args, stdout, stderr)
 	case "verify":
 		return runVerify(args, stdout, stderr)
+	case "replay":
+		return runReplay(args, stdout, stderr)
+	case "eval":
+		return runEval(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "stopline edge", version)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (run, check, keygen, verify, version)", cmd)
+		return fmt.Errorf("unknown command %q (run, check, keygen, verify, replay, eval, version)", cmd)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stopline/stopline/detect"
 	"github.com/stopline/stopline/evidence"
 	"github.com/stopline/stopline/ingest"
 	"github.com/stopline/stopline/ops"
@@ -101,7 +102,7 @@ func (w *Worker) Start() error {
 		return fmt.Errorf("no camera could start: %w", errors.Join(errs...))
 	}
 	if cfg.HTTP != "" {
-		w.http = &ops.Server{Addr: cfg.HTTP, Status: w.Status, Log: w.Log}
+		w.http = &ops.Server{Addr: cfg.HTTP, Status: w.Status, Signals: w.signals, Log: w.Log}
 		if err := w.http.Start(); err != nil {
 			w.http = nil
 			w.Close()
@@ -110,6 +111,17 @@ func (w *Worker) Start() error {
 		w.Log.Info("operations server", "addr", "http://"+w.http.ListenAddr())
 	}
 	return nil
+}
+
+// signals finds the camera whose signal phase is pushed over HTTP.
+func (w *Worker) signals(camera string) (*detect.PushedPhases, bool) {
+	for _, c := range w.cameras {
+		if c.cfg.ID == camera {
+			pp := c.pipe.Pushed()
+			return pp, pp != nil
+		}
+	}
+	return nil, false
 }
 
 // Status lists every running camera's status.

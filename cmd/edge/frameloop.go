@@ -1,0 +1,104 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/stopline/stopline/detect"
+	"github.com/stopline/stopline/evidence"
+	"github.com/stopline/stopline/ingest"
+	"github.com/stopline/stopline/ops"
+)
+
+// This file is what live cameras (camera.go) and `edge replay` (replay.go)
+// share: how a camera's detection pipeline and evidence builder are made,
+// and what happens to every decoded frame. The two differ only in where
+// frames come from and which clock dates them.
+
+// newPipeline makes a camera's detection pipeline for its detection size
+// and scene.
+func newPipeline(cc ops.Camera, loc *time.Location) (*detect.Pipeline, error) {
+	p, err := detect.NewPipeline(cc.PipelineConfig(), detect.Deps{TimeZone: loc})
+	if err != nil {
+		return nil, fmt.Errorf("camera %s: %w", cc.ID, err)
+	}
+	return p, nil
+}
+
+// builderDeps is what a camera's evidence builder takes from its worker.
+type builderDeps struct {
+	clip     evidence.ClipConfig
+	loc      *time.Location
+	outbox   *evidence.Outbox
+	signer   *evidence.Signer
+	software string
+	log      *slog.Logger
+	// pipe names the models in the evidence.
+	pipe *detect.Pipeline
+}
+
+// newBuilder makes (but does not start) a camera's evidence builder,
+// cutting clips from ring. Its Now is the wall clock unless the caller
+// sets another.
+func newBuilder(cc ops.Camera, ring *ingest.RingBuffer, d builderDeps) *evidence.Builder {
+	return &evidence.Builder{
+		Camera:       evidence.Camera{ID: cc.ID, Name: cc.Name, Location: cc.Location},
+		Scene:        cc.Scene,
+		DetectWidth:  cc.Detect.Width,
+		DetectHeight: cc.Detect.Height,
+		Ring:         ring,
+		Clip:         d.clip,
+		Location:     d.loc,
+		LegalRefs:    cc.Legal,
+		Outbox:       d.outbox,
+		Signer:       d.signer,
+		Software:     d.software,
+		IntentDir:    filepath.Join(d.outbox.Config.Dir, ".intents"),
+		Models:       modelsOf(d.pipe),
+		Log:          d.log,
+	}
+}
+
+// frameLoop is what happens to each decoded frame of one camera:
+// detection, a log line per violation, and the violation handed to the
+// evidence builder. One goroutine calls process; the counters may be read
+// from any.
+type frameLoop struct {
+	camera  string
+	pipe    *detect.Pipeline
+	builder *evidence.Builder
+	log     *slog.Logger
+
+	processed  atomic.Uint64
+	violations atomic.Uint64
+}
+
+// process runs f (dated by f.Time) through detection and submits every
+// violation found; it returns them. The builder copies what it keeps of f,
+// so the caller may reuse f at once.
+func (l *frameLoop) process(f *ingest.Frame) []detect.Violation {
+	vs, err := l.pipe.Process(f.Data, f.Time)
+	l.processed.Add(1)
+	l.violations.Add(uint64(len(vs)))
+	if err != nil {
+		l.log.Error("detection failed", "err", err)
+	}
+	for _, v := range vs {
+		l.log.Info("violation detected", "type", v.Type, "track", v.TrackID, "line", v.Line,
+			"event", evidence.EventID(l.camera, v.Type, v.TrackID, v.Time))
+		l.builder.Submit(v, f)
+	}
+	return vs
+}
+
+// modelsOf names the model a pipeline runs, for manifests and events.
+func modelsOf(p *detect.Pipeline) []evidence.ModelVersion {
+	if p == nil || p.Model().Name == "" {
+		return nil
+	}
+	m := p.Model()
+	return []evidence.ModelVersion{{Name: m.Name, Version: m.Version, SHA256: m.SHA256}}
+}

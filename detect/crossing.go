@@ -1,0 +1,197 @@
+package detect
+
+import (
+	"image"
+	"math"
+	"time"
+)
+
+// This file holds what the rules share: robust line crossing (the logic
+// of WrongWay, for one segment), a cursor over the trajectory points a rule
+// has not examined yet, per-track memory that forgets tracks that are gone,
+// and distances on the road.
+
+// segmentCrossing follows tracks across one line segment as WrongWay does:
+// a crossing is a move of the track's centre from at least margin on one
+// side to at least margin on the other, with both ends of the box moving
+// the same way, along a path that meets the segment itself. So blob
+// jitter, a vehicle waiting on the line and a box that grew by merging
+// with a neighbour never count.
+type segmentCrossing struct {
+	from, to Point
+	normal   Point // unit normal; side +1 is the side it points to
+	margin   float64
+}
+
+// newSegmentCrossing returns the crossing of segment from-to, with side +1
+// the side normal points to. normal must be a unit normal of the segment.
+func newSegmentCrossing(from, to, normal Point, margin float64) segmentCrossing {
+	return segmentCrossing{from: from, to: to, normal: normal, margin: margin}
+}
+
+// crossingSide is a track's state against one segment.
+type crossingSide struct {
+	// side is +1 or -1 when the track was last clearly on that side, 0
+	// before it was clearly on either.
+	side int
+	// anchor is the last point clearly on that side.
+	anchor TrackPoint
+}
+
+// dist is the signed distance of p from the segment's infinite extension.
+func (sc segmentCrossing) dist(p Point) float64 { return p.Sub(sc.from).Dot(sc.normal) }
+
+// step advances a track's state by one observation p and returns the
+// direction of a crossing it completes: +1 onto the normal's side, -1 onto
+// the other, 0 for none.
+func (sc segmentCrossing) step(cs *crossingSide, p TrackPoint) int {
+	d := sc.dist(p.C)
+	var s int
+	switch {
+	case d >= sc.margin:
+		s = 1
+	case d <= -sc.margin:
+		s = -1
+	default:
+		return 0 // too close to the line to tell
+	}
+	if cs.side == 0 || cs.side == s {
+		cs.side, cs.anchor = s, p
+		return 0
+	}
+	// When the box merged with another blob or split from one, the centre
+	// jumps without the vehicle moving: only a box whose both ends moved
+	// across counts, and until then the track stays on the side it was.
+	if !sc.boxMoved(cs.anchor.Box, p.Box, s) {
+		return 0
+	}
+	from := cs.anchor
+	cs.side, cs.anchor = s, p
+	if !SegmentsIntersect(from.C, p.C, sc.from, sc.to) {
+		return 0 // beside the segment, over its extension
+	}
+	return s
+}
+
+// boxMoved reports whether both ends of the box, measured along the
+// normal, moved from a to b towards side s.
+func (sc segmentCrossing) boxMoved(a, b image.Rectangle, s int) bool {
+	alo, ahi := sc.extent(a)
+	blo, bhi := sc.extent(b)
+	if s > 0 {
+		return blo > alo && bhi > ahi
+	}
+	return blo < alo && bhi < ahi
+}
+
+// extent is the range of signed distances covered by box r.
+func (sc segmentCrossing) extent(r image.Rectangle) (lo, hi float64) {
+	c := sc.dist(Center(r))
+	half := (float64(r.Dx())*math.Abs(sc.normal.X) + float64(r.Dy())*math.Abs(sc.normal.Y)) / 2
+	return c - half, c + half
+}
+
+// crossingTime is when the path last went over the line towards side s,
+// interpolated between the two observations either side: a vehicle that
+// waited on the line crossed when it moved off it, and one hidden for a
+// moment crossed somewhere in the gap, in proportion to the distance.
+func (sc segmentCrossing) crossingTime(path []TrackPoint, s int) time.Time {
+	for k := len(path) - 1; k > 0; k-- {
+		d0, d1 := float64(s)*sc.dist(path[k-1].C), float64(s)*sc.dist(path[k].C)
+		if d0 <= 0 && d1 > 0 {
+			a, b := path[k-1].T, path[k].T
+			return a.Add(time.Duration(-d0 / (d1 - d0) * float64(b.Sub(a))))
+		}
+	}
+	return path[len(path)-1].T // the crossing itself was trimmed away
+}
+
+// trackCursor remembers the last trajectory point a rule examined, so that
+// each Check looks only at the points a track gained since.
+type trackCursor struct {
+	started bool
+	last    TrackPoint
+}
+
+// next is the index of the first trajectory point of tr not yet examined.
+// A new track is examined from its first point: it may have offended
+// before it was confirmed.
+func (c *trackCursor) next(tr *Track) int {
+	if !c.started {
+		return 0
+	}
+	for i := len(tr.Trajectory) - 1; i >= 0; i-- {
+		if tr.Trajectory[i] == c.last {
+			return i + 1
+		}
+	}
+	// The last examined point was trimmed away; only the newest can be new.
+	return len(tr.Trajectory) - 1
+}
+
+// done records that p, the newest point, was examined.
+func (c *trackCursor) done(p TrackPoint) { c.last, c.started = p, true }
+
+// trackStates is a rule's memory of each track, forgetting the tracks that
+// are missing from a Check (they are gone: the tracker never brings an ID
+// back).
+type trackStates[S any] struct {
+	gen    uint64 // Check calls
+	states map[int]*trackState[S]
+}
+
+type trackState[S any] struct {
+	gen uint64 // the last Check that saw the track
+	s   S
+}
+
+// begin starts a Check.
+func (ts *trackStates[S]) begin() {
+	ts.gen++
+	if ts.states == nil {
+		ts.states = make(map[int]*trackState[S])
+	}
+}
+
+// get is the state of track id, new if unknown, marked as seen.
+func (ts *trackStates[S]) get(id int) *S {
+	st := ts.states[id]
+	if st == nil {
+		st = &trackState[S]{}
+		ts.states[id] = st
+	}
+	st.gen = ts.gen
+	return &st.s
+}
+
+// end forgets the tracks this Check did not see.
+func (ts *trackStates[S]) end() {
+	for id, st := range ts.states {
+		if st.gen != ts.gen {
+			delete(ts.states, id)
+		}
+	}
+}
+
+// len is the number of tracks remembered.
+func (ts *trackStates[S]) len() int { return len(ts.states) }
+
+// ground measures distances on the road: in metres through the speed
+// calibration when the scene has one, else in pixels.
+type ground struct {
+	h *Homography // nil: pixels
+}
+
+// dist is the distance from a to b, NaN when either maps beyond the
+// calibration's horizon (no comparison with NaN holds, so nothing is
+// judged on such a point).
+func (g ground) dist(a, b Point) float64 {
+	if g.h == nil {
+		return a.Dist(b)
+	}
+	ga, gb := g.h.Apply(a), g.h.Apply(b)
+	if !finitePoint(ga) || !finitePoint(gb) {
+		return math.NaN()
+	}
+	return ga.Dist(gb)
+}

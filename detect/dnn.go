@@ -1,0 +1,578 @@
+package detect
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"slices"
+	"sync/atomic"
+
+	"gocv.io/x/gocv"
+
+	"github.com/stopline/stopline/models"
+)
+
+// DetectMode chooses, per camera, what finds the objects the tracker
+// follows.
+type DetectMode string
+
+const (
+	// ModeMotion uses motion blobs only: cheapest, no classes.
+	ModeMotion DetectMode = "motion"
+	// ModeDNN runs the network on every frame, whole: for scenes where
+	// motion is useless (waving trees, constant camera shake).
+	ModeDNN DetectMode = "dnn"
+	// ModeBoth runs the network only where and when motion says something
+	// moved.
+	ModeBoth DetectMode = "both"
+)
+
+// Validate reports a mode that is not one of the three.
+func (m DetectMode) Validate() error {
+	switch m {
+	case ModeMotion, ModeDNN, ModeBoth:
+		return nil
+	}
+	return fmt.Errorf("%q is not %s, %s or %s", string(m), ModeMotion, ModeDNN, ModeBoth)
+}
+
+// Detection is one object the network found, in frame coordinates.
+type Detection struct {
+	Box   image.Rectangle
+	Class string // one of the vehicle classes: car, motorbike, bus, truck, bicycle, person
+	Score float32
+}
+
+// cocoVehicle maps the class names of the models' label files (COCO, in
+// Darknet's or the original spelling) to the classes the rules know. Every
+// other COCO class is dropped.
+var cocoVehicle = map[string]string{
+	"car":        "car",
+	"motorbike":  "motorbike",
+	"motorcycle": "motorbike",
+	"bus":        "bus",
+	"truck":      "truck",
+	"bicycle":    "bicycle",
+	"person":     "person",
+}
+
+// DNNConfig tunes the object detector. Start from DefaultDNNConfig.
+type DNNConfig struct {
+	// Model is the name of a model in models/manifest.yaml:
+	// "yolo-fastest-1.1" (default: about 9 ms a frame on one core) or
+	// "yolox-nano" (about 42 ms, but finds far more of the vehicles, above
+	// all in views from high above).
+	Model string `yaml:"model"`
+	// Confidence is the lowest score (objectness times class probability)
+	// a detection may have. Default 0.3, measured on ten frames of the two
+	// test clips with 49 vehicles boxed by eye: neither model put a car on
+	// empty road, lawn or trees even at 0.2, so the threshold only trades
+	// recall against weak duplicate boxes in clusters of parked cars.
+	// YOLOX-nano finds 49 at 0.25, 48 at 0.3, 43 at 0.35 and 34 at 0.5;
+	// Yolo-Fastest 39, 35, 33 and 21, with 23, 19, 15 and 6 loosely placed
+	// boxes on the parked cars. 0.3 keeps nearly all of YOLOX's recall.
+	Confidence float32 `yaml:"confidence"`
+	// NMS is the IoU above which the weaker of two boxes of the same class
+	// is suppressed. Default 0.45, the value both models were tuned with.
+	NMS float32 `yaml:"nms"`
+	// MaxRegion: when the bounding union of the motion regions covers at
+	// most this fraction of the frame, the network sees only that union,
+	// padded and made square, instead of the whole frame. The network's
+	// input size is fixed, so this costs the same as a full frame; what it
+	// buys is resolution: a vehicle far up the road gets several times more
+	// pixels. It costs context and scale: on the straight-down test clip
+	// both models lose cars seen enlarged from above (Yolo-Fastest calls
+	// one a suitcase) that they find in the full frame, so set 0 (always
+	// the full frame) for such cameras. Default 0.35.
+	MaxRegion float64 `yaml:"max_region"`
+}
+
+// DefaultDNNConfig returns the documented defaults.
+func DefaultDNNConfig() DNNConfig {
+	return DNNConfig{
+		Model:      "yolo-fastest-1.1",
+		Confidence: 0.3,
+		NMS:        0.45,
+		MaxRegion:  0.35,
+	}
+}
+
+// Validate checks every field; errors name the field by its YAML key, as
+// MotionConfig's do, so the pipeline's "dnn." prefix makes "dnn.model: ...".
+// An unknown model name is reported by models.Load, with the known ones.
+func (c DNNConfig) Validate() error {
+	var errs []error
+	if c.Model == "" {
+		errs = append(errs, errors.New("model: empty"))
+	}
+	if !(c.Confidence > 0 && c.Confidence < 1) {
+		errs = append(errs, fmt.Errorf("confidence: %g must be in (0, 1)", c.Confidence))
+	}
+	if !(c.NMS > 0 && c.NMS <= 1) {
+		errs = append(errs, fmt.Errorf("nms: %g must be in (0, 1]", c.NMS))
+	}
+	if !(c.MaxRegion >= 0 && c.MaxRegion <= 1) {
+		errs = append(errs, fmt.Errorf("max_region: %g must be in [0, 1] (0: always the full frame)", c.MaxRegion))
+	}
+	return errors.Join(errs...)
+}
+
+// DNNStats counts what a DNN has done since it was created.
+type DNNStats struct {
+	Runs       uint64 // inferences: RegionRuns + FullRuns
+	RegionRuns uint64 // on the padded union of the motion regions
+	FullRuns   uint64 // on the whole frame
+	Skipped    uint64 // frames with no motion, so no inference (Skip, or regions all outside the frame)
+}
+
+// yoloxStrides are the output strides of YOLOX's three heads, in the order
+// their rows appear in the output.
+var yoloxStrides = []int{8, 16, 32}
+
+// DNN runs a verified YOLO-family model through OpenCV's DNN module on the
+// CPU. One DNN serves one camera: Detect is not safe for concurrent use
+// (Stats is).
+type DNN struct {
+	cfg     DNNConfig
+	name    string
+	format  string
+	inW     int
+	inH     int
+	classes []string // per network class index: the vehicle class, or "" to drop
+
+	net      gocv.Net
+	outNames []string // Darknet: the YOLO output layers
+	// YOLOX: each output row's grid cell and stride.
+	gridX, gridY, stride []float32
+
+	// Reused across calls: OpenCV only reallocates them when a size changes.
+	blob    gocv.Mat
+	resized gocv.Mat // YOLOX letterbox: the crop scaled to fit
+	padded  gocv.Mat // YOLOX letterbox: resized, padded to the input size
+
+	// minCrop is the smallest side of a region crop, in frame pixels: half
+	// the input side. Tried at a quarter, half, three quarters and all of
+	// it on 37 partly-covered vehicles of the test clips (confidence 0.35),
+	// half found the most with both models (Yolo-Fastest 28 against 26, 27
+	// and 24; YOLOX 31 against 31, 28 and 30): smaller blows a blob up
+	// beyond recognition, larger gives back the resolution the crop is for.
+	minCrop int
+
+	cands  []candidate // reused per call
+	closed bool
+
+	runs, regionRuns, fullRuns, skipped atomic.Uint64
+}
+
+// candidate is one box before NMS, in frame coordinates.
+type candidate struct {
+	box   image.Rectangle
+	class string
+	score float32
+}
+
+// NewDNN builds the network from m's verified bytes (see models.Load: the
+// hashes are checked there, before OpenCV sees a byte). m must be the
+// model cfg names.
+func NewDNN(cfg DNNConfig, m *models.Model) (*DNN, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("dnn config: %w", err)
+	}
+	if m == nil {
+		return nil, errors.New("dnn: no model")
+	}
+	if m.Name != cfg.Model {
+		return nil, fmt.Errorf("dnn: model is %s but the config says %s", m.Name, cfg.Model)
+	}
+	d := &DNN{
+		cfg:     cfg,
+		name:    m.Name,
+		format:  m.Format,
+		inW:     m.InputW,
+		inH:     m.InputH,
+		classes: make([]string, len(m.Classes)),
+		minCrop: m.InputW / 2,
+	}
+	kept := 0
+	for i, c := range m.Classes {
+		d.classes[i] = cocoVehicle[c]
+		if d.classes[i] != "" {
+			kept++
+		}
+	}
+	if kept == 0 {
+		return nil, fmt.Errorf("dnn: model %s: none of its %d classes is a vehicle class", m.Name, len(m.Classes))
+	}
+
+	var err error
+	switch m.Format {
+	case models.FormatDarknet:
+		d.net, err = gocv.ReadNetBytes("darknet", m.Files[models.RoleWeights], m.Files[models.RoleCfg])
+	case models.FormatONNX:
+		if m.InputW%32 != 0 || m.InputH%32 != 0 {
+			return nil, fmt.Errorf("dnn: model %s: input %dx%d is not a multiple of YOLOX's largest stride 32", m.Name, m.InputW, m.InputH)
+		}
+		d.net, err = gocv.ReadNetFromONNXBytes(m.Files[models.RoleONNX])
+	default:
+		return nil, fmt.Errorf("dnn: model %s: format %q has no decoder", m.Name, m.Format)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dnn: model %s: read network: %w", m.Name, err)
+	}
+	if d.net.Empty() {
+		d.net.Close()
+		return nil, fmt.Errorf("dnn: model %s: OpenCV read an empty network", m.Name)
+	}
+	d.net.SetPreferableBackend(gocv.NetBackendOpenCV)
+	d.net.SetPreferableTarget(gocv.NetTargetCPU)
+
+	if m.Format == models.FormatDarknet {
+		// A YOLOv3-style network has one output per [yolo] layer; Forward
+		// would return only the last. The ids are 1-based in GetLayerNames,
+		// which leaves out the input layer.
+		names := d.net.GetLayerNames()
+		for _, id := range d.net.GetUnconnectedOutLayers() {
+			if id < 1 || id > len(names) {
+				d.net.Close()
+				return nil, fmt.Errorf("dnn: model %s: output layer id %d out of %d layers", m.Name, id, len(names))
+			}
+			d.outNames = append(d.outNames, names[id-1])
+		}
+	} else {
+		for _, s := range yoloxStrides {
+			gw, gh := m.InputW/s, m.InputH/s
+			for y := 0; y < gh; y++ {
+				for x := 0; x < gw; x++ {
+					d.gridX = append(d.gridX, float32(x))
+					d.gridY = append(d.gridY, float32(y))
+					d.stride = append(d.stride, float32(s))
+				}
+			}
+		}
+	}
+	d.blob = gocv.NewMat()
+	d.resized = gocv.NewMat()
+	d.padded = gocv.NewMat()
+	return d, nil
+}
+
+// Skip records a frame on which motion found nothing, so no inference ran.
+// It only counts: the pipeline calls it instead of Detect in ModeBoth.
+func (d *DNN) Skip() { d.skipped.Add(1) }
+
+// Detect runs the network on bgr, a CV_8UC3 frame, and returns the
+// vehicle-class detections in frame coordinates, strongest first. With no
+// regions it looks at the whole frame. With regions (the motion boxes, in
+// frame coordinates) it looks at their padded union when that union covers
+// at most MaxRegion of the frame, and at the whole frame otherwise; regions
+// that all lie outside the frame count as a skipped frame.
+func (d *DNN) Detect(bgr gocv.Mat, regions []image.Rectangle) ([]Detection, error) {
+	if d.closed {
+		return nil, errors.New("dnn: closed")
+	}
+	if bgr.Empty() || bgr.Type() != gocv.MatTypeCV8UC3 {
+		return nil, fmt.Errorf("dnn: frame is %dx%d of type %v, want CV_8UC3", bgr.Cols(), bgr.Rows(), bgr.Type())
+	}
+	frame := image.Rect(0, 0, bgr.Cols(), bgr.Rows())
+	roi := frame
+	if len(regions) > 0 {
+		var u image.Rectangle
+		for _, r := range regions {
+			u = u.Union(r.Intersect(frame))
+		}
+		if u.Empty() {
+			d.skipped.Add(1)
+			return nil, nil
+		}
+		if float64(u.Dx()*u.Dy()) <= d.cfg.MaxRegion*float64(frame.Dx()*frame.Dy()) {
+			roi = regionCrop(u, frame, d.minCrop)
+		}
+	}
+	return d.detect(bgr, roi)
+}
+
+// DetectIn runs the network on one region of the frame, enlarged to the
+// network's input whatever its size (Regions of the pipeline config).
+func (d *DNN) DetectIn(bgr gocv.Mat, region image.Rectangle) ([]Detection, error) {
+	if d.closed {
+		return nil, errors.New("dnn: closed")
+	}
+	frame := image.Rect(0, 0, bgr.Cols(), bgr.Rows())
+	roi := region.Intersect(frame)
+	if roi.Empty() {
+		return nil, fmt.Errorf("dnn: region %v is outside the %dx%d frame", region, frame.Dx(), frame.Dy())
+	}
+	return d.detect(bgr, roi)
+}
+
+func (d *DNN) detect(bgr gocv.Mat, roi image.Rectangle) ([]Detection, error) {
+	frame := image.Rect(0, 0, bgr.Cols(), bgr.Rows())
+	d.runs.Add(1)
+	if roi == frame {
+		d.fullRuns.Add(1)
+	} else {
+		d.regionRuns.Add(1)
+	}
+
+	src := bgr
+	if roi != frame {
+		src = bgr.Region(roi)
+		defer src.Close()
+	}
+	d.cands = d.cands[:0]
+	var err error
+	if d.format == models.FormatDarknet {
+		err = d.runDarknet(src, roi)
+	} else {
+		err = d.runYOLOX(src, roi)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dnn: model %s: %w", d.name, err)
+	}
+	return d.nms(frame), nil
+}
+
+// runDarknet stretches the crop to the input size (Darknet trains without
+// letterboxing) and decodes every YOLO output layer. Each output row is
+// cx, cy, w, h normalised to the input, objectness, then one score per class
+// that OpenCV's region layer has already multiplied by the objectness.
+func (d *DNN) runDarknet(src gocv.Mat, roi image.Rectangle) error {
+	gocv.BlobFromImages([]gocv.Mat{src}, &d.blob, 1.0/255, image.Pt(d.inW, d.inH),
+		gocv.NewScalar(0, 0, 0, 0), true, false, gocv.MatTypeCV32F)
+	d.net.SetInput(d.blob, "")
+	// gocv v0.31.0's ForwardLayers never frees its C copies of the names
+	// nor the array that carried the outputs: about 130 bytes a call
+	// (measured: 13 MB over 100,000 calls). One Forward per output layer
+	// would not leak but costs 2.6 times as much, since OpenCV re-plans the
+	// network whenever the requested outputs change.
+	outs := d.net.ForwardLayers(d.outNames)
+	defer func() {
+		for i := range outs {
+			outs[i].Close()
+		}
+	}()
+	cols := 5 + len(d.classes)
+	sx, sy := float32(roi.Dx()), float32(roi.Dy())
+	for _, out := range outs {
+		if out.Cols() != cols {
+			return fmt.Errorf("output has %d columns, want 5 + %d classes", out.Cols(), len(d.classes))
+		}
+		data, err := out.DataPtrFloat32()
+		if err != nil {
+			return fmt.Errorf("output: %w", err)
+		}
+		for row := 0; row+cols <= len(data); row += cols {
+			p := data[row : row+cols]
+			if p[4] < d.cfg.Confidence { // no class score can beat the objectness
+				continue
+			}
+			cls, score := argmax(p[5:])
+			if score < d.cfg.Confidence || d.classes[cls] == "" {
+				continue
+			}
+			cx, cy := p[0]*sx, p[1]*sy
+			w, h := p[2]*sx, p[3]*sy
+			d.add(roi, cx, cy, w, h, d.classes[cls], score)
+		}
+	}
+	return nil
+}
+
+// runYOLOX letterboxes the crop into the input's top left corner, padded
+// with grey 114 as YOLOX trains, and decodes the raw grid output.
+func (d *DNN) runYOLOX(src gocv.Mat, roi image.Rectangle) error {
+	scale := min(float64(d.inW)/float64(roi.Dx()), float64(d.inH)/float64(roi.Dy()))
+	w := min(d.inW, max(1, int(math.Round(float64(roi.Dx())*scale))))
+	h := min(d.inH, max(1, int(math.Round(float64(roi.Dy())*scale))))
+	gocv.Resize(src, &d.resized, image.Pt(w, h), 0, 0, gocv.InterpolationLinear)
+	gocv.CopyMakeBorder(d.resized, &d.padded, 0, d.inH-h, 0, d.inW-w, gocv.BorderConstant, color.RGBA{114, 114, 114, 0})
+	gocv.BlobFromImages([]gocv.Mat{d.padded}, &d.blob, 1, image.Pt(d.inW, d.inH),
+		gocv.NewScalar(0, 0, 0, 0), false, false, gocv.MatTypeCV32F)
+	d.net.SetInput(d.blob, "")
+	out := d.net.Forward("")
+	defer out.Close()
+
+	cols := 5 + len(d.classes)
+	data, err := out.DataPtrFloat32()
+	if err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	if len(data) != len(d.stride)*cols {
+		return fmt.Errorf("output has shape %v, want [1 %d %d]", out.Size(), len(d.stride), cols)
+	}
+	inv := float32(1 / scale)
+	for i := range d.stride {
+		p := data[i*cols : (i+1)*cols]
+		obj := p[4]
+		if obj < d.cfg.Confidence {
+			continue
+		}
+		cls, clsScore := argmax(p[5:])
+		score := obj * clsScore
+		if score < d.cfg.Confidence || d.classes[cls] == "" {
+			continue
+		}
+		// YOLOX's head predicts offsets within its grid cell and log sizes,
+		// in units of the stride; sigmoid is already applied to the scores.
+		s := d.stride[i]
+		cx := (p[0] + d.gridX[i]) * s * inv
+		cy := (p[1] + d.gridY[i]) * s * inv
+		bw := float32(math.Exp(float64(p[2]))) * s * inv
+		bh := float32(math.Exp(float64(p[3]))) * s * inv
+		d.add(roi, cx, cy, bw, bh, d.classes[cls], score)
+	}
+	return nil
+}
+
+// add records a candidate whose centre and size are in crop pixels.
+func (d *DNN) add(roi image.Rectangle, cx, cy, w, h float32, class string, score float32) {
+	r := image.Rect(
+		roi.Min.X+int(math.Round(float64(cx-w/2))),
+		roi.Min.Y+int(math.Round(float64(cy-h/2))),
+		roi.Min.X+int(math.Round(float64(cx+w/2))),
+		roi.Min.Y+int(math.Round(float64(cy+h/2))),
+	)
+	d.cands = append(d.cands, candidate{box: r, class: class, score: score})
+}
+
+// nms keeps, class by class, the strongest of overlapping boxes (OpenCV 4.6
+// has no batched NMS), clips them to the frame, sorts them by score and
+// then drops a box that is the same object as a stronger one of another
+// class.
+func (d *DNN) nms(frame image.Rectangle) []Detection {
+	var out []Detection
+	var boxes []image.Rectangle
+	var scores []float32
+	var idx []int
+	done := map[string]bool{}
+	for _, c := range d.cands {
+		if done[c.class] {
+			continue
+		}
+		done[c.class] = true
+		boxes, scores = boxes[:0], scores[:0]
+		for _, o := range d.cands {
+			if o.class == c.class {
+				boxes = append(boxes, o.box)
+				scores = append(scores, o.score)
+			}
+		}
+		// gocv writes the kept indices into idx without saying how many:
+		// the first -1 ends the list.
+		idx = slices.Grow(idx[:0], len(boxes))[:len(boxes)]
+		for i := range idx {
+			idx[i] = -1
+		}
+		gocv.NMSBoxes(boxes, scores, d.cfg.Confidence, d.cfg.NMS, idx)
+		for _, i := range idx {
+			if i < 0 {
+				break
+			}
+			box := boxes[i].Intersect(frame)
+			if box.Empty() {
+				continue
+			}
+			out = append(out, Detection{Box: box, Class: c.class, Score: scores[i]})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Detection) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		}
+		return 0
+	})
+	// Per-class NMS leaves one vehicle seen as two classes (a pickup as car
+	// and truck, a car from above as car and truck) as two boxes, which the
+	// tracker would follow as two vehicles. Keep the stronger class.
+	kept := out[:0]
+	for _, det := range out {
+		dup := false
+		for _, k := range kept {
+			if IoU(det.Box, k.Box) >= sameObjectIoU {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			kept = append(kept, det)
+		}
+	}
+	return kept
+}
+
+// sameObjectIoU is the overlap above which two boxes of different classes
+// are taken for one object. The car/truck pairs on the test clips overlap
+// at 0.85-0.97; two vehicles side by side, or a cyclist and the bicycle,
+// stay well below.
+const sameObjectIoU = 0.8
+
+// regionCrop grows u, the union of the motion boxes, into the crop the
+// network sees. Motion boxes often cover only part of a vehicle (the
+// windows and shadow of a car the colour of the road), and the network needs
+// context around an object to recognise it, so the union is padded by a
+// quarter of its larger side. The crop is made square because both models
+// take square inputs, at least minSide so that a small blob is not blown up
+// beyond recognition, and shifted rather than cut at the frame's edges so
+// that it keeps its shape.
+func regionCrop(u, frame image.Rectangle, minSide int) image.Rectangle {
+	pad := max(u.Dx(), u.Dy())/4 + 8
+	side := max(u.Dx()+2*pad, u.Dy()+2*pad, minSide)
+	c := u.Min.Add(u.Max).Div(2)
+	r := image.Rect(c.X-side/2, c.Y-side/2, c.X-side/2+side, c.Y-side/2+side)
+	if r.Max.X > frame.Max.X {
+		r = r.Sub(image.Pt(r.Max.X-frame.Max.X, 0))
+	}
+	if r.Max.Y > frame.Max.Y {
+		r = r.Sub(image.Pt(0, r.Max.Y-frame.Max.Y))
+	}
+	if r.Min.X < frame.Min.X {
+		r = r.Add(image.Pt(frame.Min.X-r.Min.X, 0))
+	}
+	if r.Min.Y < frame.Min.Y {
+		r = r.Add(image.Pt(0, frame.Min.Y-r.Min.Y))
+	}
+	return r.Intersect(frame)
+}
+
+// argmax returns the index and value of the largest score.
+func argmax(s []float32) (int, float32) {
+	best := 0
+	for i, v := range s {
+		if v > s[best] {
+			best = i
+		}
+	}
+	return best, s[best]
+}
+
+// Stats returns the counters; safe to call from any goroutine.
+func (d *DNN) Stats() DNNStats {
+	return DNNStats{
+		Runs:       d.runs.Load(),
+		RegionRuns: d.regionRuns.Load(),
+		FullRuns:   d.fullRuns.Load(),
+		Skipped:    d.skipped.Load(),
+	}
+}
+
+// Close frees the network and every Mat. Detect fails after it; Close may
+// be called again.
+func (d *DNN) Close() error {
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	d.net.Close()
+	for _, m := range []*gocv.Mat{&d.blob, &d.resized, &d.padded} {
+		m.Close()
+	}
+	return nil
+}
+
+// Model is the name of the model the DNN runs, for evidence and metrics.
+func (d *DNN) Model() string { return d.name }

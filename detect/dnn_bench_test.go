@@ -1,0 +1,52 @@
+package detect
+
+import (
+	"image"
+	"testing"
+)
+
+// BenchmarkDNN measures one Detect at the detection size, 640x360 (a
+// frame of the straight-down clip), on the whole frame and on a 200x200
+// motion region (padded to a 316x316 crop). Run it on one core, as an edge
+// box shares its cores between cameras:
+//
+//	taskset -c 0 go test ./detect/ -run '^$' -bench DNN
+//
+// OpenCV sizes its thread pool from the CPUs the process may use, so
+// taskset also keeps the DNN itself on one thread.
+func BenchmarkDNN(b *testing.B) {
+	frame := bgrFrames(b, topDownClip, 288)[288]
+	if frame.Cols() != 640 || frame.Rows() != 360 {
+		b.Fatalf("frame is %dx%d, want 640x360", frame.Cols(), frame.Rows())
+	}
+	region := []image.Rectangle{image.Rect(60, 150, 260, 350)}
+	for _, name := range dnnModels {
+		for _, c := range []struct {
+			name    string
+			regions []image.Rectangle
+		}{
+			{"full", nil},
+			{"region200", region},
+		} {
+			b.Run(name+"/"+c.name, func(b *testing.B) {
+				d := newTestDNN(b, name)
+				// The first inference allocates the network's buffers.
+				if _, err := d.Detect(frame, c.regions); err != nil {
+					b.Fatal(err)
+				}
+				n := 0
+				for b.Loop() {
+					if _, err := d.Detect(frame, c.regions); err != nil {
+						b.Fatal(err)
+					}
+					n++
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(n), "ms/frame")
+				s := d.Stats()
+				if (c.regions == nil) != (s.RegionRuns == 0) {
+					b.Fatalf("stats %+v: the %s case ran in the wrong mode", s, c.name)
+				}
+			})
+		}
+	}
+}

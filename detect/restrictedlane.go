@@ -1,0 +1,120 @@
+package detect
+
+import (
+	"slices"
+	"time"
+)
+
+// Default distances a vehicle must travel in a lane before it is judged
+// there (Lane.MinDistance), so that one changing lanes, or clipping a
+// lane's edge, is not travelling in it.
+const (
+	DefaultLaneDistanceM  = 5
+	DefaultLaneDistancePx = 40
+)
+
+// RestrictedLane reports a vehicle of a class a lane forbids (a truck in a
+// car lane, a motorbike on a motorway's car lane) that travels in the lane
+// for at least the lane's minimum distance: its ground point (bottom
+// centre of the box) stays in the lane while getting that far, in a
+// straight line, from where it entered. Distance is straight-line so that
+// a vehicle standing in the lane does not add up box jitter into a
+// journey. Tracks whose class is not known (motion only) are never judged.
+// At most one violation per track. It is not safe for concurrent use.
+type RestrictedLane struct {
+	lanes   []Lane // those with allowed classes
+	minDist []float64
+	ground  ground
+	tracks  trackStates[restrictedTrack]
+}
+
+type restrictedTrack struct {
+	cursor trackCursor
+	stays  []laneStay // one per lane
+	fired  bool
+}
+
+// laneStay is a track's current stay in one lane.
+type laneStay struct {
+	in    bool
+	entry TrackPoint // the first point of the stay
+}
+
+// NewRestrictedLane returns the rule for the validated lanes that allow
+// only some classes; the others are ignored. h is the speed calibration's
+// homography, nil without one: distances are then in pixels.
+func NewRestrictedLane(lanes []Lane, h *Homography) *RestrictedLane {
+	r := &RestrictedLane{ground: ground{h}}
+	for _, l := range lanes {
+		if len(l.Allowed) == 0 {
+			continue
+		}
+		r.lanes = append(r.lanes, l)
+		r.minDist = append(r.minDist, laneDistance(l, h))
+	}
+	return r
+}
+
+// laneDistance is the lane's minimum distance, defaulted in the unit
+// distances are measured in.
+func laneDistance(l Lane, h *Homography) float64 {
+	switch {
+	case l.MinDistance > 0:
+		return l.MinDistance
+	case h != nil:
+		return DefaultLaneDistanceM
+	}
+	return DefaultLaneDistancePx
+}
+
+// Check examines the points the confirmed tracks gained since the last
+// call. Tracks missing from the list are forgotten.
+func (r *RestrictedLane) Check(tracks []*Track, _ time.Time) []Violation {
+	r.tracks.begin()
+	defer r.tracks.end()
+	var out []Violation
+	for _, tr := range tracks {
+		if !tr.Confirmed || len(tr.Trajectory) == 0 {
+			continue
+		}
+		st := r.tracks.get(tr.ID)
+		if st.stays == nil {
+			st.stays = make([]laneStay, len(r.lanes))
+		}
+		for i := st.cursor.next(tr); i < len(tr.Trajectory); i++ {
+			p := tr.Trajectory[i]
+			st.cursor.done(p)
+			g := GroundPoint(p.Box)
+			for li, l := range r.lanes {
+				stay := &st.stays[li]
+				if !insidePolygon(l.Points, g) {
+					stay.in = false
+					continue
+				}
+				if !stay.in {
+					stay.in, stay.entry = true, p
+					continue
+				}
+				// The class is read now, not at entry: the detector's
+				// vote may only have settled on it since.
+				if st.fired || tr.Class == "" || slices.Contains(l.Allowed, tr.Class) {
+					continue
+				}
+				if !(r.ground.dist(GroundPoint(stay.entry.Box), g) >= r.minDist[li]) {
+					continue
+				}
+				st.fired = true
+				out = append(out, Violation{
+					Type:       TypeRestrictedLane,
+					TrackID:    tr.ID,
+					Time:       p.T,
+					Box:        p.Box,
+					Lane:       l.Name,
+					Class:      tr.Class,
+					Trajectory: slices.Clone(tr.Trajectory[:i+1]),
+				})
+			}
+		}
+	}
+	return out
+}

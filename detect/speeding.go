@@ -1,0 +1,143 @@
+package detect
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// DefaultSpeedDistanceM is the shortest stretch, in metres, a speed is
+// measured over when the scene does not say (Speed.MinDistanceM): over
+// less, a few pixels of box jitter are a large share of the distance.
+const DefaultSpeedDistanceM = 10
+
+// Speeding reports a track whose speed, measured on the calibrated road
+// over the most recent stretch of at least the minimum distance, is above
+// the limit plus the tolerance. The violation carries the measured speed
+// and the time of the last point of the measured stretch. At most one
+// violation per track. It is not safe for concurrent use.
+type Speeding struct {
+	h Homography
+	// zone is the calibration's picture quadrilateral: only there is the
+	// mapping measured; far beyond it, towards the horizon, a pixel of
+	// box jitter is tens of metres.
+	zone    []Point
+	over    float64 // limit + tolerance, km/h
+	minDist float64 // metres
+	tracks  trackStates[speedingTrack]
+}
+
+type speedingTrack struct {
+	cursor trackCursor
+	fired  bool
+}
+
+// NewSpeeding returns the rule for a validated speed calibration.
+func NewSpeeding(sp Speed) (*Speeding, error) {
+	h, err := NewHomography(sp.Image, sp.Ground)
+	if err != nil {
+		return nil, fmt.Errorf("speed calibration: %w", err)
+	}
+	minDist := sp.MinDistanceM
+	if minDist == 0 {
+		minDist = DefaultSpeedDistanceM
+	}
+	return &Speeding{h: h, zone: sp.Image[:], over: sp.LimitKmh + sp.ToleranceKmh, minDist: minDist}, nil
+}
+
+// Check measures every point the confirmed tracks gained since the last
+// call as the end of a stretch. Tracks missing from the list are
+// forgotten.
+func (s *Speeding) Check(tracks []*Track, _ time.Time) []Violation {
+	s.tracks.begin()
+	defer s.tracks.end()
+	var out []Violation
+	for _, tr := range tracks {
+		if !tr.Confirmed || len(tr.Trajectory) == 0 {
+			continue
+		}
+		st := s.tracks.get(tr.ID)
+		for i := st.cursor.next(tr); i < len(tr.Trajectory); i++ {
+			st.cursor.done(tr.Trajectory[i])
+			if st.fired || !insidePolygon(s.zone, GroundPoint(tr.Trajectory[i].Box)) {
+				continue
+			}
+			// The stretch measured is the latest run of points inside the
+			// calibrated quadrilateral.
+			start := i
+			for start > 0 && insidePolygon(s.zone, GroundPoint(tr.Trajectory[start-1].Box)) {
+				start--
+			}
+			path := tr.Trajectory[start : i+1]
+			kmh, _, ok := MeasureSpeed(path, s.h, s.minDist)
+			if !ok || kmh <= s.over || !s.consistent(path, kmh) {
+				continue
+			}
+			end := s.lastUsable(path)
+			st.fired = true
+			out = append(out, Violation{
+				Type:       TypeSpeeding,
+				TrackID:    tr.ID,
+				Time:       path[end].T,
+				Box:        path[end].Box,
+				Class:      tr.Class,
+				SpeedKmh:   kmh,
+				Trajectory: slices.Clone(path[:end+1]),
+			})
+		}
+	}
+	return out
+}
+
+// lastUsable is the index of the last point MeasureSpeed could use: the
+// newest whose ground point maps to the road.
+func (s *Speeding) lastUsable(path []TrackPoint) int {
+	for i := len(path) - 1; i > 0; i-- {
+		if finitePoint(s.h.Apply(GroundPoint(path[i].Box))) {
+			return i
+		}
+	}
+	return 0
+}
+
+// maxHalfDisagreement is how far the speed over either half of the
+// stretch may differ from the speed over the whole. A box that jumps (two
+// vehicles merging into one blob, a box cut by an occluder) makes one half
+// much faster than the other; a vehicle really driving fast does not.
+const maxHalfDisagreement = 0.15
+
+// consistent reports whether the speeds over the two halves of the
+// measured stretch agree with the whole: like a second radar reading, it
+// is what makes a single measurement fit to fine.
+func (s *Speeding) consistent(path []TrackPoint, kmh float64) bool {
+	end, start := s.measured(path)
+	if end < 0 {
+		return false
+	}
+	// Split the stretch the whole measurement used at its middle in time.
+	mid := path[end].T.Add(-path[end].T.Sub(path[start].T) / 2)
+	k := start
+	for k < end && path[k].T.Before(mid) {
+		k++
+	}
+	for _, half := range [][]TrackPoint{path[start : k+1], path[k : end+1]} {
+		h, _, ok := MeasureSpeed(half, s.h, s.minDist/2)
+		if !ok || h < kmh*(1-maxHalfDisagreement) || h > kmh*(1+maxHalfDisagreement) {
+			return false
+		}
+	}
+	return true
+}
+
+// measured is the index of the stretch's last point and its first point
+// at least minDist back on the ground, or -1.
+func (s *Speeding) measured(path []TrackPoint) (end, start int) {
+	end = s.lastUsable(path)
+	g := s.h.Apply(GroundPoint(path[end].Box))
+	for start = end - 1; start >= 0; start-- {
+		if g.Dist(s.h.Apply(GroundPoint(path[start].Box))) >= s.minDist {
+			return end, start
+		}
+	}
+	return -1, -1
+}

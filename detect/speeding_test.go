@@ -1,0 +1,142 @@
+package detect
+
+import (
+	"image"
+	"math"
+	"testing"
+	"time"
+)
+
+// groundRun is a vehicle driving away from the camera on testScene's
+// calibrated road, along x = 5 m from y = 1 m, one frame apart, at kmh(i)
+// in frame i, observed in the frames where seen(i). Its 40x30 box has its
+// bottom centre on the vehicle's ground position, off by ±jitter pixels
+// from frame to frame.
+func groundRun(t *testing.T, frames int, kmh func(i int) float64, seen func(i int) bool, jitter int) []TrackPoint {
+	t.Helper()
+	sp := testScene().Speed
+	h, err := NewHomography(sp.Image, sp.Ground)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toImage, err := h.Inverse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pts []TrackPoint
+	y := 1.0
+	for i := range frames {
+		if i > 0 {
+			y += kmh(i) / 3.6 * frameDur.Seconds()
+		}
+		if seen != nil && !seen(i) {
+			continue
+		}
+		p := toImage.Apply(Point{5, y})
+		j := jitter
+		if i%2 == 1 {
+			j = -j
+		}
+		x, b := int(math.Round(p.X))+j, int(math.Round(p.Y))-j
+		r := image.Rect(x-20, b-30, x+20, b)
+		pts = append(pts, TrackPoint{T: frameTime(i), C: Center(r), Box: r})
+	}
+	return pts
+}
+
+func steady(kmh float64) func(int) float64 { return func(int) float64 { return kmh } }
+
+func TestSpeeding(t *testing.T) {
+	tests := []struct {
+		name   string
+		pts    []TrackPoint
+		want   bool
+		minKmh float64 // the measured speed, when want
+		maxKmh float64
+	}{
+		{"well under the limit: none", groundRun(t, 40, steady(30), nil, 0), false, 0, 0},
+		{"over the limit, within the tolerance: none", groundRun(t, 40, steady(54), nil, 0), false, 0, 0},
+		{"over the limit and the tolerance: one, with the speed", groundRun(t, 30, steady(70), nil, 0), true, 68, 72},
+		{"much faster: one", groundRun(t, 30, steady(110), nil, 0), true, 106, 114},
+		{"fast, but never over the minimum distance: none", groundRun(t, 3, steady(110), nil, 0), false, 0, 0},
+		{"speeds up past the limit: one, once", groundRun(t, 60, func(i int) float64 { return 30 + 1.5*float64(i) }, nil, 0), true, 55, 70},
+		{"occluded for half a second while measured: still measured", groundRun(t, 30, steady(80),
+			func(i int) bool { return i < 8 || i > 20 }, 0), true, 77, 83},
+		{"box jitter of 2 px: measured within a few percent", groundRun(t, 35, steady(80), nil, 2), true, 75, 85},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := NewSpeeding(Speed{Image: testScene().Speed.Image, Ground: testScene().Speed.Ground, LimitKmh: 50, ToleranceKmh: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			vs, at := runRule(r, &Track{ID: 2, Class: "car", Confirmed: true}, tc.pts)
+			if !tc.want {
+				if len(vs) != 0 {
+					t.Fatalf("%d violations, want none: %.1f km/h", len(vs), vs[0].SpeedKmh)
+				}
+				return
+			}
+			if len(vs) != 1 {
+				t.Fatalf("%d violations, want 1", len(vs))
+			}
+			v := vs[0]
+			if v.SpeedKmh < tc.minKmh || v.SpeedKmh > tc.maxKmh {
+				t.Errorf("SpeedKmh = %.1f, want %g to %g", v.SpeedKmh, tc.minKmh, tc.maxKmh)
+			}
+			// Reported with the point that ended the measured stretch.
+			last := tc.pts[at[0]]
+			if !v.Time.Equal(last.T) || v.Box != last.Box || len(v.Trajectory) != at[0]+1 {
+				t.Errorf("at %v with %v and %d points, want %v with %v and %d",
+					v.Time.Sub(epoch), v.Box, len(v.Trajectory), last.T.Sub(epoch), last.Box, at[0]+1)
+			}
+			if v.Type != TypeSpeeding || v.TrackID != 2 || v.Class != "car" {
+				t.Errorf("violation %+v, want speeding by car 2", v)
+			}
+			// The stretch measured is at least the minimum distance.
+			if _, dist, _ := MeasureSpeed(v.Trajectory, mustHomography(t), DefaultSpeedDistanceM); dist < DefaultSpeedDistanceM {
+				t.Errorf("measured over %.1f m, want at least %d", dist, DefaultSpeedDistanceM)
+			}
+		})
+	}
+}
+
+func mustHomography(t *testing.T) Homography {
+	t.Helper()
+	h, err := NewHomography(testScene().Speed.Image, testScene().Speed.Ground)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestSpeedingMinimumDistance(t *testing.T) {
+	// A longer minimum distance makes it wait for more of the road.
+	pts := groundRun(t, 40, steady(90), nil, 0)
+	at := func(minDist float64) time.Duration {
+		sp := *testScene().Speed
+		sp.MinDistanceM = minDist
+		r, err := NewSpeeding(sp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs, _ := runRule(r, &Track{ID: 1, Confirmed: true}, pts)
+		if len(vs) != 1 {
+			t.Fatalf("min distance %g: %d violations, want 1", minDist, len(vs))
+		}
+		return vs[0].Time.Sub(epoch)
+	}
+	short, long := at(5), at(20)
+	// 90 km/h is 25 m/s, a metre a frame: 15 m more is about 15 frames.
+	if d := long - short; d < 14*frameDur || d > 16*frameDur {
+		t.Errorf("reported at %v with 5 m and %v with 20 m, want about 15 frames apart", short, long)
+	}
+}
+
+func TestSpeedingBadCalibration(t *testing.T) {
+	sp := *testScene().Speed
+	sp.Image[3] = sp.Image[2]
+	if _, err := NewSpeeding(sp); err == nil {
+		t.Error("a degenerate calibration was accepted")
+	}
+}
