@@ -1,10 +1,14 @@
-// Package detect finds traffic violations in the grey detection frames of
-// one camera.
+// Package detect finds traffic violations in the detection frames of one
+// camera.
 //
 // A Pipeline runs, for each frame: Motion (MOG2 background subtraction on
-// the grey frame) → Tracker (stable IDs and trajectories for the moving
-// blobs) → the rules (WrongWay) against the camera's Scene, which turn
-// tracks into Violations.
+// the grey frame) and, by the camera's mode, the DNN (a YOLO model on the
+// colour frame, where motion says something moved) → SORT (Kalman
+// prediction, Hungarian assignment: stable IDs, trajectories, class by
+// vote) → the rules built from the camera's Scene by RulesFor (wrong way
+// over lines and in lanes, red light against a PhaseSource, speeding over
+// a Homography, illegal stopping in zones, solid lines, restricted lanes),
+// which turn tracks into Violations.
 //
 // Coordinates are pixels of the detection frame, x to the right and y
 // down as in the picture; directions ("up", "down", "left", "right") are
