@@ -41,6 +41,12 @@ type Config struct {
 	// parked car motion detection has learnt into the background) stay
 	// tracked. Default 1 s.
 	Refresh time.Duration `yaml:"refresh"`
+	// Blobs: in mode both, also track the motion blobs the network does
+	// not explain (without a class until the network sees them), so a
+	// vehicle is followed from when it starts moving. Off for speed
+	// cameras: a blob of two vehicles has no true bottom edge to measure
+	// from. Default true.
+	Blobs bool `yaml:"blobs"`
 	// Regions, when set, are where the network looks instead of the whole
 	// frame, each enlarged to the network's input: distant vehicles (a
 	// kerb of parked cars far up the street) get the pixels they need.
@@ -61,6 +67,7 @@ func DefaultConfig(width, height int) Config {
 		Tracker: DefaultSORTConfig(),
 		Rules:   DefaultRulesConfig(),
 		Refresh: time.Second,
+		Blobs:   true,
 	}
 }
 
@@ -231,7 +238,9 @@ func NewPipeline(cfg Config, deps Deps) (p *Pipeline, err error) {
 			phases = p.pushed
 		}
 	}
-	if p.rules, err = RulesFor(cfg.Scene, phases, cfg.Rules); err != nil {
+	rc := cfg.Rules
+	rc.Frame = image.Rect(0, 0, cfg.Width, cfg.Height)
+	if p.rules, err = RulesFor(cfg.Scene, phases, rc); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -297,6 +306,9 @@ func (p *Pipeline) Process(frame []byte, t time.Time) ([]Violation, error) {
 			return nil, err
 		}
 		p.dets = append(p.dets, dets...)
+		if p.cfg.Blobs {
+			p.addUnexplainedBlobs(blobs)
+		}
 	default:
 		p.dnn.Skip()
 	}
@@ -326,6 +338,25 @@ func (p *Pipeline) Process(frame []byte, t time.Time) ([]Violation, error) {
 		p.stats.MotionResets = p.motion.Resets()
 	}
 	return out, nil
+}
+
+// addUnexplainedBlobs adds, as detections without a class, the motion
+// blobs no detection of the network covers: a vehicle the network does not
+// recognise yet (half in the picture, seen from an odd angle) is then
+// tracked from when it starts moving, and gets its class when the network
+// sees it.
+func (p *Pipeline) addUnexplainedBlobs(blobs []image.Rectangle) {
+	n := len(p.dets)
+next:
+	for _, b := range blobs {
+		area := b.Dx() * b.Dy()
+		for _, d := range p.dets[:n] {
+			if in := b.Intersect(d.Box); !in.Empty() && in.Dx()*in.Dy()*4 >= area {
+				continue next
+			}
+		}
+		p.dets = append(p.dets, Detection{Box: b})
+	}
 }
 
 // detectAll runs the network on the whole frame, or on each configured

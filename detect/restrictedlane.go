@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"image"
 	"slices"
 	"time"
 )
@@ -22,6 +23,11 @@ const (
 // journey. Tracks whose class is not known (motion only) are never judged.
 // At most one violation per track. It is not safe for concurrent use.
 type RestrictedLane struct {
+	// Frame, when set, is the picture: a violation is recorded only once
+	// the whole vehicle is in it. A box cut by the frame's edge is a
+	// vehicle half out of the picture, whose track the tracker may lose
+	// and restart, and whose snapshot would not show it whole.
+	Frame   image.Rectangle
 	lanes   []Lane // those with allowed classes
 	minDist []float64
 	ground  ground
@@ -103,6 +109,9 @@ func (r *RestrictedLane) Check(tracks []*Track, _ time.Time) []Violation {
 				if !(r.ground.dist(GroundPoint(stay.entry.Box), g) >= r.minDist[li]) {
 					continue
 				}
+				if !r.Frame.Empty() && !p.Box.In(r.Frame.Inset(edgeMargin)) {
+					continue
+				}
 				st.fired = true
 				out = append(out, Violation{
 					Type:       TypeRestrictedLane,
@@ -118,3 +127,7 @@ func (r *RestrictedLane) Check(tracks []*Track, _ time.Time) []Violation {
 	}
 	return out
 }
+
+// edgeMargin is how close to the frame's edge a box may come and still be
+// a whole vehicle: detectors clip boxes a pixel or two short of the edge.
+const edgeMargin = 2

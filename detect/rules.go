@@ -3,6 +3,7 @@ package detect
 import (
 	"errors"
 	"fmt"
+	"image"
 	"time"
 )
 
@@ -23,6 +24,9 @@ type RulesConfig struct {
 	// Defaults 0.5 m and 8 px.
 	StopRadiusM  float64 `yaml:"stop_radius_m"`
 	StopRadiusPx float64 `yaml:"stop_radius_px"`
+	// Frame is the detection frame, set by the pipeline: rules that must
+	// see a vehicle whole use it.
+	Frame image.Rectangle `yaml:"-"`
 }
 
 // DefaultRulesConfig returns the documented defaults.
@@ -108,6 +112,7 @@ func RulesFor(s Scene, phases PhaseSource, cfg RulesConfig) ([]Rule, error) {
 		rules = append(rules, NewSolidLine(s.SolidLines, cfg.CrossingMargin))
 	}
 	if rl := NewRestrictedLane(s.Lanes, h); len(rl.lanes) > 0 {
+		rl.Frame = cfg.Frame
 		rules = append(rules, rl)
 	}
 	return rules, nil
