@@ -161,3 +161,27 @@ func TestOutputSectionsAreValidated(t *testing.T) {
 		})
 	}
 }
+
+// TestReadmeConfigurationIsValid keeps the README's configuration example
+// true: it must load as it is written there.
+func TestReadmeConfigurationIsValid(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "## Configuration")
+	if !ok {
+		t.Fatal("README has no Configuration section")
+	}
+	_, rest, ok = strings.Cut(rest, "```yaml\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("README's Configuration section has no yaml example")
+	}
+	t.Setenv("STOPLINE_S3_ACCESS_KEY", "example")
+	t.Setenv("STOPLINE_S3_SECRET_KEY", "example")
+	t.Setenv("STOPLINE_KAFKA_PASSWORD", "example")
+	if _, err := Parse([]byte(example)); err != nil {
+		t.Fatalf("the README's example does not load: %v", err)
+	}
+}
