@@ -28,6 +28,12 @@ func loadConfig(path, out string) (*ops.Config, error) {
 	if out != "" {
 		cfg.Output.Events = filepath.Join(out, "events.jsonl")
 		cfg.Output.Evidence = filepath.Join(out, "evidence")
+		cfg.Output.Outbox.Dir = filepath.Join(out, "outbox")
+		// A key the worker makes itself belongs with its output; a
+		// device's registered key stays where the configuration says.
+		if cfg.Output.CreateKey {
+			cfg.Output.Key = filepath.Join(out, "device.key")
+		}
 	}
 	return cfg, nil
 }

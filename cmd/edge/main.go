@@ -64,7 +64,7 @@ func runWorker(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("edge run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
-	out := fs.String("out", "", "write events and evidence under this folder (overrides output in the config)")
+	out := fs.String("out", "", "write events, evidence and the outbox (and a key the worker creates) under this folder")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
