@@ -51,7 +51,7 @@ type Config struct {
 	// frame, each enlarged to the network's input: distant vehicles (a
 	// kerb of parked cars far up the street) get the pixels they need.
 	// One inference per region; a vehicle seen in two regions keeps the
-	// stronger box.
+	// box of the region listed first.
 	Regions []Rect `yaml:"regions"`
 }
 
@@ -372,14 +372,13 @@ func (p *Pipeline) detectAll() error {
 		if err != nil {
 			return err
 		}
-		// Regions may overlap: a vehicle seen in two keeps its stronger box.
+		// Regions may overlap: a vehicle seen in two keeps the box of the
+		// region listed first, so that its box does not jump between two
+		// views of it from frame to frame (a parked car would seem to move).
 	next:
 		for _, d := range dets {
-			for i, o := range p.dets {
-				if IoU(d.Box, o.Box) >= 0.5 {
-					if d.Score > o.Score {
-						p.dets[i] = d
-					}
+			for _, o := range p.dets {
+				if IoU(d.Box, o.Box) >= 0.3 {
 					continue next
 				}
 			}
