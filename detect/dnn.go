@@ -143,7 +143,8 @@ type DNN struct {
 	classes []string // per network class index: the vehicle class, or "" to drop
 
 	net      gocv.Net
-	outNames []string // Darknet: the YOLO output layers
+	outNames []string   // Darknet: the YOLO output layers
+	outputs  *forwarder // Darknet: runs the net to all of them at once
 	// YOLOX: each output row's grid cell and stride.
 	gridX, gridY, stride []float32
 
@@ -240,6 +241,7 @@ func NewDNN(cfg DNNConfig, m *models.Model) (*DNN, error) {
 			}
 			d.outNames = append(d.outNames, names[id-1])
 		}
+		d.outputs = newForwarder(d.outNames)
 	} else {
 		for _, s := range yoloxStrides {
 			gw, gh := m.InputW/s, m.InputH/s
@@ -342,17 +344,11 @@ func (d *DNN) runDarknet(src gocv.Mat, roi image.Rectangle) error {
 	gocv.BlobFromImages([]gocv.Mat{src}, &d.blob, 1.0/255, image.Pt(d.inW, d.inH),
 		gocv.NewScalar(0, 0, 0, 0), true, false, gocv.MatTypeCV32F)
 	d.net.SetInput(d.blob, "")
-	// gocv v0.31.0's ForwardLayers never frees its C copies of the names
-	// nor the array that carried the outputs: about 130 bytes a call
-	// (measured: 13 MB over 100,000 calls). One Forward per output layer
-	// would not leak but costs 2.6 times as much, since OpenCV re-plans the
-	// network whenever the requested outputs change.
-	outs := d.net.ForwardLayers(d.outNames)
-	defer func() {
-		for i := range outs {
-			outs[i].Close()
-		}
-	}()
+	// Not gocv's ForwardLayers: it leaks (see forwarder).
+	outs, err := d.outputs.forward(&d.net)
+	if err != nil {
+		return err
+	}
 	cols := 5 + len(d.classes)
 	sx, sy := float32(roi.Dx()), float32(roi.Dy())
 	for _, out := range outs {
@@ -568,6 +564,9 @@ func (d *DNN) Close() error {
 	}
 	d.closed = true
 	d.net.Close()
+	if d.outputs != nil {
+		d.outputs.close()
+	}
 	for _, m := range []*gocv.Mat{&d.blob, &d.resized, &d.padded} {
 		m.Close()
 	}
