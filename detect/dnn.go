@@ -306,7 +306,9 @@ func (d *DNN) DetectIn(bgr gocv.Mat, region image.Rectangle) ([]Detection, error
 	if roi.Empty() {
 		return nil, fmt.Errorf("dnn: region %v is outside the %dx%d frame", region, frame.Dx(), frame.Dy())
 	}
-	return d.detect(bgr, roi)
+	// Padded and squared like a motion region, so the network sees the
+	// vehicles in it at their own proportions.
+	return d.detect(bgr, regionCrop(roi, frame, d.minCrop))
 }
 
 func (d *DNN) detect(bgr gocv.Mat, roi image.Rectangle) ([]Detection, error) {

@@ -343,8 +343,6 @@ type gapFloor struct {
 }
 
 var knownGaps = map[string]gapFloor{
-	"street_parking_ckuhn_cvTrafficCam/illegal_stopping": {0.9, 0.8,
-		"(known gap: neither model finds the red SUV parked between two cars up the street)"},
 	"highway_overpass_bgslibrary_video03/speeding": {0.75, 0.9,
 		"(known gap: one partly hidden SUV near the end of the clip measures over the limit)"},
 }
