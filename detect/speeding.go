@@ -30,7 +30,15 @@ type Speeding struct {
 type speedingTrack struct {
 	cursor trackCursor
 	fired  bool
+	// clean is the index of the first trajectory point since the vehicle
+	// was last overlapped by another: a box cut or stretched by a vehicle
+	// in front has no true bottom edge, so the stretch restarts after it.
+	clean int
 }
+
+// occludedShare is how much of a box another vehicle's box may cover
+// before the box's bottom edge is no longer trusted.
+const occludedShare = 0.1
 
 // NewSpeeding returns the rule for a validated speed calibration.
 func NewSpeeding(sp Speed) (*Speeding, error) {
@@ -48,7 +56,7 @@ func NewSpeeding(sp Speed) (*Speeding, error) {
 // Check measures every point the confirmed tracks gained since the last
 // call as the end of a stretch. Tracks missing from the list are
 // forgotten.
-func (s *Speeding) Check(tracks []*Track, _ time.Time) []Violation {
+func (s *Speeding) Check(tracks []*Track, t time.Time) []Violation {
 	s.tracks.begin()
 	defer s.tracks.end()
 	var out []Violation
@@ -59,13 +67,16 @@ func (s *Speeding) Check(tracks []*Track, _ time.Time) []Violation {
 		st := s.tracks.get(tr.ID)
 		for i := st.cursor.next(tr); i < len(tr.Trajectory); i++ {
 			st.cursor.done(tr.Trajectory[i])
-			if st.fired || !insidePolygon(s.zone, GroundPoint(tr.Trajectory[i].Box)) {
+			if tr.Trajectory[i].T.Equal(t) && overlapped(tr, tracks) {
+				st.clean = i + 1
+			}
+			if st.fired || i < st.clean || !insidePolygon(s.zone, GroundPoint(tr.Trajectory[i].Box)) {
 				continue
 			}
-			// The stretch measured is the latest run of points inside the
-			// calibrated quadrilateral.
+			// The stretch measured is the latest run of unoverlapped points
+			// inside the calibrated quadrilateral.
 			start := i
-			for start > 0 && insidePolygon(s.zone, GroundPoint(tr.Trajectory[start-1].Box)) {
+			for start > st.clean && insidePolygon(s.zone, GroundPoint(tr.Trajectory[start-1].Box)) {
 				start--
 			}
 			path := tr.Trajectory[start : i+1]
@@ -140,4 +151,19 @@ func (s *Speeding) measured(path []TrackPoint) (end, start int) {
 		}
 	}
 	return -1, -1
+}
+
+// overlapped reports whether another track seen in this frame covers
+// part of tr's box.
+func overlapped(tr *Track, tracks []*Track) bool {
+	area := tr.Box.Dx() * tr.Box.Dy()
+	for _, o := range tracks {
+		if o == tr || o.Missed > 0 {
+			continue
+		}
+		if in := tr.Box.Intersect(o.Box); !in.Empty() && float64(in.Dx()*in.Dy()) > occludedShare*float64(area) {
+			return true
+		}
+	}
+	return false
 }

@@ -140,3 +140,43 @@ func TestSpeedingBadCalibration(t *testing.T) {
 		t.Error("a degenerate calibration was accepted")
 	}
 }
+
+// TestSpeedingNotMeasuredWhileOverlapped: a fast vehicle whose box another
+// vehicle's box covers (a car in front, a merged detection) has no true
+// bottom edge, so it is not fined while overlapped; once clear for the
+// minimum distance it is.
+func TestSpeedingNotMeasuredWhileOverlapped(t *testing.T) {
+	tests := []struct {
+		name       string
+		overlapped func(i int) bool
+		want       bool
+	}{
+		{"never overlapped: fined", func(int) bool { return false }, true},
+		{"overlapped all the way: not fined", func(int) bool { return true }, false},
+		{"overlapped, then clear long enough: fined", func(i int) bool { return i < 10 }, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := NewSpeeding(Speed{Image: testScene().Speed.Image, Ground: testScene().Speed.Ground, LimitKmh: 50, ToleranceKmh: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fast := &Track{ID: 1, Class: "car", Confirmed: true}
+			other := &Track{ID: 2, Class: "car", Confirmed: true}
+			var vs []Violation
+			for i, p := range groundRun(t, 45, steady(90), nil, 0) {
+				fast.Box, fast.LastSeen = p.Box, p.T
+				fast.Trajectory = append(fast.Trajectory, p)
+				tracks := []*Track{fast}
+				if tc.overlapped(i) {
+					other.Box = p.Box.Add(image.Pt(10, -5))
+					tracks = append(tracks, other)
+				}
+				vs = append(vs, r.Check(tracks, p.T)...)
+			}
+			if got := len(vs) == 1; got != tc.want {
+				t.Fatalf("%d violations, want fined=%v", len(vs), tc.want)
+			}
+		})
+	}
+}

@@ -343,8 +343,8 @@ type gapFloor struct {
 }
 
 var knownGaps = map[string]gapFloor{
-	"highway_overpass_bgslibrary_video03/speeding": {0.75, 0.9,
-		"(known gap: one partly hidden SUV near the end of the clip measures over the limit)"},
+	"highway_overpass_bgslibrary_video03/speeding": {0.9, 0.65,
+		"(known gap: the minivan labelled 1.3 % over the threshold measures under it)"},
 }
 
 func TestLabelledScenesPrecisionRecall(t *testing.T) {
