@@ -25,8 +25,12 @@ type Config struct {
 	TimeZone string `yaml:"timezone"`
 	Output   Output `yaml:"output"`
 	// HTTP is the operations server's listen address; empty disables it.
-	HTTP    string   `yaml:"http"`
-	Cameras []Camera `yaml:"cameras"`
+	HTTP string `yaml:"http"`
+	// SignalToken is the bearer token signal controllers must send with
+	// POST /signals/<camera> (or STOPLINE_SIGNAL_TOKEN); empty: no check,
+	// for a network only the controllers reach.
+	SignalToken string   `yaml:"signal_token"`
+	Cameras     []Camera `yaml:"cameras"`
 }
 
 // Output says where evidence and events go. Without minio, evidence is
@@ -169,6 +173,9 @@ func (c *Config) applyDefaults() {
 // applyEnv takes camera credentials from STOPLINE_CAMERA_<ID>_USERNAME and
 // _PASSWORD, so they need not be written in the file.
 func (c *Config) applyEnv(getenv func(string) string) {
+	if v := getenv("STOPLINE_SIGNAL_TOKEN"); v != "" {
+		c.SignalToken = v
+	}
 	for i := range c.Cameras {
 		cam := &c.Cameras[i]
 		prefix := "STOPLINE_CAMERA_" + EnvName(cam.ID) + "_"

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,7 +43,10 @@ type Server struct {
 	// Signals finds a camera's pushed signal phases for
 	// POST /signals/<camera>; nil: no camera takes pushed phases.
 	Signals func(camera string) (*detect.PushedPhases, bool)
-	Log     *slog.Logger
+	// SignalToken, when set, must come with every push as
+	// "Authorization: Bearer <token>": the phase decides red-light fines.
+	SignalToken string
+	Log         *slog.Logger
 
 	ln  net.Listener
 	srv *http.Server
@@ -74,7 +78,7 @@ func (s *Server) Start() error {
 		http.Error(w, fmt.Sprintf("camera %q is not configured", r.PathValue("id")), http.StatusNotFound)
 	})
 	if s.Signals != nil {
-		mux.Handle("/signals/", SignalHandler(s.Signals))
+		mux.Handle("/signals/", requireToken(s.SignalToken, SignalHandler(s.Signals)))
 	}
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	s.err = make(chan error, 1)
@@ -117,4 +121,21 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
+}
+
+// requireToken lets a request through only with the bearer token, compared
+// in constant time; an empty token lets everything through.
+func requireToken(token string, next http.Handler) http.Handler {
+	if token == "" {
+		return next
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			http.Error(w, "a signal push needs the controller's bearer token", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -105,3 +105,40 @@ func TestSignalHandlerDefaultClock(t *testing.T) {
 		t.Errorf("recorded %v, want red at the time of the push", ch)
 	}
 }
+
+func TestSignalPushNeedsTheToken(t *testing.T) {
+	pushed := &detect.PushedPhases{}
+	srv := &Server{Addr: "127.0.0.1:0", Status: func() []CameraStatus { return nil }, SignalToken: "s3cret",
+		Signals: func(camera string) (*detect.PushedPhases, bool) { return pushed, camera == "cam-01" }}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	tests := []struct {
+		name, auth string
+		want       int
+	}{
+		{"no token", "", http.StatusUnauthorized},
+		{"wrong token", "Bearer guess", http.StatusUnauthorized},
+		{"the token", "Bearer s3cret", http.StatusNoContent},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", "http://"+srv.ListenAddr()+"/signals/cam-01", strings.NewReader(`{"phase":"red"}`))
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.want)
+			}
+		})
+	}
+	if got := pushed.PhaseAt(time.Now()); got != detect.PhaseRed {
+		t.Fatalf("phase after the authorised push: %s", got)
+	}
+}

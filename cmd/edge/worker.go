@@ -102,7 +102,7 @@ func (w *Worker) Start() error {
 		return fmt.Errorf("no camera could start: %w", errors.Join(errs...))
 	}
 	if cfg.HTTP != "" {
-		w.http = &ops.Server{Addr: cfg.HTTP, Status: w.Status, Signals: w.signals, Log: w.Log}
+		w.http = &ops.Server{Addr: cfg.HTTP, Status: w.Status, Signals: w.signals, SignalToken: cfg.SignalToken, Log: w.Log}
 		if err := w.http.Start(); err != nil {
 			w.http = nil
 			w.Close()
