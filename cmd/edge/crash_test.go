@@ -24,6 +24,7 @@ type edgeProcess struct {
 	done chan struct{}
 }
 
+// syncBuffer collects a process's or the worker's log lines for inspection.
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer

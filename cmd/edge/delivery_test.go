@@ -178,7 +178,7 @@ func TestDeliveryThroughStoreAndBrokerOutages(t *testing.T) {
 		t.Fatal(err)
 	}
 	cons := startConsumer(t, br.addr(), mio.Client())
-	var logs lockedLog
+	var logs syncBuffer
 	w := startWorker(t, cfg, &logs)
 	defer func() {
 		if t.Failed() {

@@ -7,12 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -125,7 +123,7 @@ cameras:
 	if err != nil {
 		t.Fatalf("%v\n%s", err, yml)
 	}
-	var logs lockedLog
+	var logs syncBuffer
 	w := startWorker(t, cfg, &logs)
 
 	// Evaluate, per camera, the first whole loop that starts after the
@@ -181,7 +179,8 @@ cameras:
 		l := lab[c.camera]
 		from := loopStart.Add(time.Duration(loop) * dur[c.camera])
 		to := from.Add(dur[c.camera])
-		var got []float64
+		// The loop's events, scored by eval's matching against the labels.
+		var loopEvents []evidence.Event
 		for _, e := range events {
 			ot, err := time.Parse(evidence.TimeFormat, e.OffenceTime)
 			if err != nil {
@@ -190,54 +189,22 @@ cameras:
 			if e.Camera.ID != c.camera || ot.Before(from) || !ot.Before(to) {
 				continue
 			}
-			got = append(got, ot.Sub(from).Seconds())
+			loopEvents = append(loopEvents, e)
 			checkEvidence(t, cfg.Output.Evidence, pub, e)
 		}
-		var want []float64
+		lf := labelFile{Clip: l.Clip, Start: from}
 		for _, x := range l.Crossings {
 			if x.Violation {
-				want = append(want, x.T)
+				lf.Violations = append(lf.Violations, violationLabel{T: x.T, Type: detect.TypeWrongWay, Note: x.Vehicle})
 			}
 		}
-		missed, extra := matchTimes(want, got, time.Second.Seconds())
-		t.Logf("%s: %d labelled, %d reported %v; missed %v, extra %v", c.camera, len(want), len(got), round(got), missed, extra)
-		if len(missed) > 1 || len(extra) > 1 {
-			t.Errorf("%s: missed %v and extra %v: more than one of either", c.camera, missed, extra)
+		rep := evaluate(lf, loopEvents, time.Second)
+		t.Logf("%s: %d labelled, %d reported; %d missed, %d extra", c.camera,
+			rep.Overall.Labelled, rep.Overall.Reported, len(rep.Misses), len(rep.FalseAlarms))
+		if len(rep.Misses) > 1 || len(rep.FalseAlarms) > 1 {
+			t.Errorf("%s: missed %+v and extra %+v: more than one of either", c.camera, rep.Misses, rep.FalseAlarms)
 		}
 	}
-}
-
-// matchTimes pairs each labelled time with the nearest unused reported one
-// within tol, labels in order.
-func matchTimes(want, got []float64, tol float64) (missed, extra []float64) {
-	used := make([]bool, len(got))
-	for _, w := range want {
-		best := -1
-		for i, g := range got {
-			if !used[i] && math.Abs(g-w) <= tol && (best < 0 || math.Abs(g-w) < math.Abs(got[best]-w)) {
-				best = i
-			}
-		}
-		if best < 0 {
-			missed = append(missed, w)
-			continue
-		}
-		used[best] = true
-	}
-	for i, g := range got {
-		if !used[i] {
-			extra = append(extra, g)
-		}
-	}
-	return missed, extra
-}
-
-func round(xs []float64) []float64 {
-	out := make([]float64, len(xs))
-	for i, x := range xs {
-		out[i] = math.Round(x*100) / 100
-	}
-	return out
 }
 
 // checkEvidence: the package the event points to is complete, verifies
@@ -276,7 +243,7 @@ func checkEvidence(t *testing.T, root string, pub ed25519.PublicKey, e evidence.
 	}
 }
 
-func startWorker(t *testing.T, cfg *ops.Config, logs *lockedLog) *Worker {
+func startWorker(t *testing.T, cfg *ops.Config, logs *syncBuffer) *Worker {
 	t.Helper()
 	w := &Worker{Config: cfg, Log: slog.New(slog.NewTextHandler(logs, nil)), Version: "test"}
 	if err := w.Start(); err != nil {
@@ -319,22 +286,4 @@ func readEventFile(t *testing.T, path string) []evidence.Event {
 		out = append(out, e)
 	}
 	return out
-}
-
-// lockedLog collects the worker's log lines for inspection.
-type lockedLog struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
