@@ -43,6 +43,9 @@ type Detection struct {
 	Box   image.Rectangle
 	Class string // one of the vehicle classes: car, motorbike, bus, truck, bicycle, person
 	Score float32
+	// Contact is the row where the vehicle meets the road by the motion
+	// mask (TrackPoint.Contact), or 0.
+	Contact int
 }
 
 // cocoVehicle maps the class names of the models' label files (COCO, in

@@ -240,6 +240,7 @@ func NewPipeline(cfg Config, deps Deps) (p *Pipeline, err error) {
 	}
 	rc := cfg.Rules
 	rc.Frame = image.Rect(0, 0, cfg.Width, cfg.Height)
+	rc.Contact = p.motion != nil
 	if p.rules, err = RulesFor(cfg.Scene, phases, rc); err != nil {
 		return nil, err
 	}
@@ -313,6 +314,14 @@ func (p *Pipeline) Process(frame []byte, t time.Time) ([]Violation, error) {
 		p.dnn.Skip()
 	}
 
+	if p.motion != nil {
+		mask := p.motion.Mask()
+		if data, err := mask.DataPtrUint8(); err == nil {
+			for i := range p.dets {
+				p.dets[i].Contact = contactRow(data, w, h, p.dets[i].Box)
+			}
+		}
+	}
 	p.tracks = p.tracker.Update(p.dets, t)
 	var out []Violation
 	for _, r := range p.rules {

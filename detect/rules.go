@@ -27,6 +27,10 @@ type RulesConfig struct {
 	// Frame is the detection frame, set by the pipeline: rules that must
 	// see a vehicle whole use it.
 	Frame image.Rectangle `yaml:"-"`
+	// Contact is set by the pipeline when a motion detector runs and
+	// every track point carries the row where the vehicle meets the road
+	// (TrackPoint.Contact) whenever the foreground shows it.
+	Contact bool `yaml:"-"`
 }
 
 // DefaultRulesConfig returns the documented defaults.
@@ -99,6 +103,7 @@ func RulesFor(s Scene, phases PhaseSource, cfg RulesConfig) ([]Rule, error) {
 		if err != nil {
 			return nil, fmt.Errorf("scene.speed: %w", err)
 		}
+		sp.Contact = cfg.Contact
 		rules = append(rules, sp)
 	}
 	if len(s.Zones) > 0 {

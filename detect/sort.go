@@ -288,7 +288,7 @@ func (s *SORT) observe(tr *sortTrack, d Detection, t time.Time) {
 	tr.Hits++
 	tr.Missed = 0
 	tr.LastSeen = t
-	s.addPoint(tr, TrackPoint{T: t, C: Center(d.Box), Box: d.Box})
+	s.addPoint(tr, TrackPoint{T: t, C: Center(d.Box), Box: d.Box, Contact: d.Contact})
 	if d.Class != "" {
 		tr.vote(d.Class)
 	}

@@ -40,7 +40,7 @@ func MeasureSpeed(traj []TrackPoint, h Homography, minDistanceM float64) (kmh fl
 	last := len(traj) - 1
 	var end Point
 	for ; last >= 0; last-- {
-		if g, ok := h.Map(GroundPoint(traj[last].Box)); ok {
+		if g, ok := h.Map(traj[last].Foot()); ok {
 			end = g
 			break
 		}
@@ -51,7 +51,7 @@ func MeasureSpeed(traj []TrackPoint, h Homography, minDistanceM float64) (kmh fl
 	first := -1
 	var start Point
 	for i := last - 1; i >= 0; i-- {
-		g, ok := h.Map(GroundPoint(traj[i].Box))
+		g, ok := h.Map(traj[i].Foot())
 		if !ok {
 			continue
 		}
@@ -71,7 +71,7 @@ func MeasureSpeed(traj []TrackPoint, h Homography, minDistanceM float64) (kmh fl
 	t0 := traj[first].T
 	var n, sumT, sumS float64
 	for i := first; i <= last; i++ {
-		g, ok := h.Map(GroundPoint(traj[i].Box))
+		g, ok := h.Map(traj[i].Foot())
 		if !ok {
 			continue
 		}
@@ -82,7 +82,7 @@ func MeasureSpeed(traj []TrackPoint, h Homography, minDistanceM float64) (kmh fl
 	meanT, meanS := sumT/n, sumS/n
 	var stt, sts float64
 	for i := first; i <= last; i++ {
-		g, ok := h.Map(GroundPoint(traj[i].Box))
+		g, ok := h.Map(traj[i].Foot())
 		if !ok {
 			continue
 		}

@@ -17,6 +17,12 @@ const DefaultSpeedDistanceM = 10
 // and the time of the last point of the measured stretch. At most one
 // violation per track. It is not safe for concurrent use.
 type Speeding struct {
+	// Contact: measure from the road contact rows the motion mask gives
+	// (TrackPoint.Contact), using only the points that have one, instead
+	// of from the boxes' bottom edges. Set by RulesFor when the pipeline
+	// runs a motion detector.
+	Contact bool
+
 	h Homography
 	// zone is the calibration's picture quadrilateral: only there is the
 	// mapping measured; far beyond it, towards the horizon, a pixel of
@@ -25,6 +31,7 @@ type Speeding struct {
 	over    float64 // limit + tolerance, km/h
 	minDist float64 // metres
 	tracks  trackStates[speedingTrack]
+	path    []TrackPoint // scratch: the stretch being measured
 }
 
 type speedingTrack struct {
@@ -33,6 +40,8 @@ type speedingTrack struct {
 	// clean is the index of the first trajectory point since the vehicle
 	// was last overlapped by another: a box cut or stretched by a vehicle
 	// in front has no true bottom edge, so the stretch restarts after it.
+	// Not used with Contact: a point whose bottom edge is hidden has no
+	// contact row.
 	clean int
 }
 
@@ -67,19 +76,26 @@ func (s *Speeding) Check(tracks []*Track, t time.Time) []Violation {
 		st := s.tracks.get(tr.ID)
 		for i := st.cursor.next(tr); i < len(tr.Trajectory); i++ {
 			st.cursor.done(tr.Trajectory[i])
-			if tr.Trajectory[i].T.Equal(t) && overlapped(tr, tracks) {
+			if !s.Contact && tr.Trajectory[i].T.Equal(t) && overlapped(tr, tracks) {
 				st.clean = i + 1
 			}
-			if st.fired || i < st.clean || !insidePolygon(s.zone, GroundPoint(tr.Trajectory[i].Box)) {
+			if st.fired || i < st.clean || !s.usable(tr.Trajectory[i]) {
 				continue
 			}
-			// The stretch measured is the latest run of unoverlapped points
-			// inside the calibrated quadrilateral.
+			// The stretch measured is the latest run of points inside the
+			// calibrated quadrilateral (since the last overlap, without
+			// Contact), keeping those with a road contact (with Contact).
 			start := i
-			for start > st.clean && insidePolygon(s.zone, GroundPoint(tr.Trajectory[start-1].Box)) {
+			for start > st.clean && insidePolygon(s.zone, tr.Trajectory[start-1].Foot()) {
 				start--
 			}
-			path := tr.Trajectory[start : i+1]
+			path := s.path[:0]
+			for _, p := range tr.Trajectory[start : i+1] {
+				if s.usable(p) {
+					path = append(path, p)
+				}
+			}
+			s.path = path
 			kmh, _, ok := MeasureSpeed(path, s.h, s.minDist)
 			if !ok || kmh <= s.over || !s.consistent(path, kmh) {
 				continue
@@ -100,11 +116,18 @@ func (s *Speeding) Check(tracks []*Track, t time.Time) []Violation {
 	return out
 }
 
+// usable reports whether p can be a point of a measured stretch: inside
+// the calibrated quadrilateral, and with a road contact row when the rule
+// measures from those.
+func (s *Speeding) usable(p TrackPoint) bool {
+	return (!s.Contact || p.Contact > 0) && insidePolygon(s.zone, p.Foot())
+}
+
 // lastUsable is the index of the last point MeasureSpeed could use: the
 // newest whose ground point maps to the road.
 func (s *Speeding) lastUsable(path []TrackPoint) int {
 	for i := len(path) - 1; i > 0; i-- {
-		if finitePoint(s.h.Apply(GroundPoint(path[i].Box))) {
+		if finitePoint(s.h.Apply(path[i].Foot())) {
 			return i
 		}
 	}
@@ -144,9 +167,9 @@ func (s *Speeding) consistent(path []TrackPoint, kmh float64) bool {
 // at least minDist back on the ground, or -1.
 func (s *Speeding) measured(path []TrackPoint) (end, start int) {
 	end = s.lastUsable(path)
-	g := s.h.Apply(GroundPoint(path[end].Box))
+	g := s.h.Apply(path[end].Foot())
 	for start = end - 1; start >= 0; start-- {
-		if g.Dist(s.h.Apply(GroundPoint(path[start].Box))) >= s.minDist {
+		if g.Dist(s.h.Apply(path[start].Foot())) >= s.minDist {
 			return end, start
 		}
 	}

@@ -180,3 +180,60 @@ func TestSpeedingNotMeasuredWhileOverlapped(t *testing.T) {
 		})
 	}
 }
+
+// looseBoxes moves the bottom of every box of pts down by bias(i) pixels
+// and records the true bottom as the road contact row: the boxes of a
+// detector that draws small, distant vehicles too tall, with the
+// foreground's edge where the vehicle really meets the road. With seen
+// false a point keeps no contact row (its edge was hidden).
+func looseBoxes(pts []TrackPoint, bias func(i int) int, seen func(i int) bool) []TrackPoint {
+	out := make([]TrackPoint, len(pts))
+	for i, p := range pts {
+		if seen == nil || seen(i) {
+			p.Contact = p.Box.Max.Y
+		}
+		p.Box.Max.Y += bias(i)
+		p.C = Center(p.Box)
+		out[i] = p
+	}
+	return out
+}
+
+// TestSpeedingFromContactRows: boxes that sit too low while the vehicle
+// is far (and so small) make it seem to cover less road than it does; the
+// rule measuring from the foreground's contact rows is not misled, and
+// does not measure from points without one.
+func TestSpeedingFromContactRows(t *testing.T) {
+	// 60 km/h against 55 (limit 50 + 5): 9 % over. The vehicle drives
+	// away from the camera; its box is right at first and sits lower and
+	// lower as the vehicle gets smaller, 13 px too low at the end.
+	run := groundRun(t, 40, steady(60), nil, 0)
+	shrinking := func(i int) int { return i / 3 }
+	tests := []struct {
+		name    string
+		contact bool
+		pts     []TrackPoint
+		want    bool
+	}{
+		{"boxes only (no motion detector), loose far away: reads slow, not fined", false, looseBoxes(run, shrinking, func(int) bool { return false }), false},
+		{"contact rows under the same boxes: fined", true, looseBoxes(run, shrinking, nil), true},
+		{"contact rows in every other frame: fined", true, looseBoxes(run, shrinking, func(i int) bool { return i%2 == 0 }), true},
+		{"no contact row anywhere: not measured", true, looseBoxes(run, shrinking, func(int) bool { return false }), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := NewSpeeding(Speed{Image: testScene().Speed.Image, Ground: testScene().Speed.Ground, LimitKmh: 50, ToleranceKmh: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Contact = tc.contact
+			vs, _ := runRule(r, &Track{ID: 1, Class: "car", Confirmed: true}, tc.pts)
+			if got := len(vs) == 1; got != tc.want {
+				t.Fatalf("%d violations (%v), want fined=%v", len(vs), vs, tc.want)
+			}
+			if tc.want && (vs[0].SpeedKmh < 57 || vs[0].SpeedKmh > 63) {
+				t.Errorf("SpeedKmh = %.1f, want 60 within 5 %%", vs[0].SpeedKmh)
+			}
+		})
+	}
+}

@@ -11,6 +11,20 @@ type TrackPoint struct {
 	T   time.Time
 	C   Point // centre of Box
 	Box image.Rectangle
+	// Contact is the picture row where the vehicle meets the road, from
+	// the motion detector's foreground, or 0 when it was not found (no
+	// motion detector, or no clear edge): see contactRow.
+	Contact int
+}
+
+// Foot is the picture point where the vehicle of p meets the road: the
+// middle of the box's width on the Contact row, or the box's GroundPoint
+// when Contact is unknown.
+func (p TrackPoint) Foot() Point {
+	if p.Contact > 0 {
+		return Point{float64(p.Box.Min.X+p.Box.Max.X) / 2, float64(p.Contact)}
+	}
+	return GroundPoint(p.Box)
 }
 
 // Track is one object followed across frames.
