@@ -16,8 +16,13 @@ import (
 // sharp bottom edge where the body meets the road (shadows are not
 // foreground), the same edge a person measuring by hand follows. Only the
 // middle half of the box's columns is looked at, so a vehicle alongside
-// does not count, and only rows near the box's bottom: from a third of its
-// height above to a quarter below. The lowest of those rows must be road
+// does not count, and only rows near the box's bottom: from a fifth of its
+// height above to a quarter below. Further up, a vehicle whose paint has
+// the road's grey shows gaps in its foreground, and the lower edge of a
+// gap is not the road contact: on the highway clip, with the window
+// reaching a third up, 5 % of the rows found lay 20-35 % of the box's
+// height above its bottom, and the one car then read 4 % fast was
+// measured from such rows, some 6 m off. The lowest of those rows must be road
 // (under a fifth foreground); otherwise something else touches the vehicle
 // from below (the vehicle ahead in a queue, or the vehicle runs on below
 // the window) and there is no edge to trust.
@@ -27,7 +32,7 @@ func contactRow(mask []byte, w, h int, b image.Rectangle) int {
 		return 0
 	}
 	x0, x1 := b.Min.X+b.Dx()/4, b.Max.X-b.Dx()/4
-	top := max(b.Min.Y, b.Max.Y-b.Dy()/3)
+	top := max(b.Min.Y, b.Max.Y-b.Dy()/5)
 	bottom := min(h-1, b.Max.Y+b.Dy()/4)
 	fill := func(y int) float64 {
 		n := 0

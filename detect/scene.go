@@ -109,13 +109,20 @@ type Lane struct {
 // same four points on the ground in metres (any right-handed frame), from
 // painted marks of known size. A vehicle measured over at least
 // MinDistanceM metres (default 10) faster than LimitKmh + ToleranceKmh is
-// speeding.
+// speeding. Speeds are measured inside Zone, a picture polygon, or inside
+// the four calibration points when it is empty.
 type Speed struct {
 	Image        [4]Point `yaml:"image"`
 	Ground       [4]Point `yaml:"ground"`
 	LimitKmh     float64  `yaml:"limit_kmh"`
 	ToleranceKmh float64  `yaml:"tolerance_kmh"`
 	MinDistanceM float64  `yaml:"min_distance_m"`
+	// Zone widens (or narrows) where speeds are measured: the painted
+	// marks that calibrate often span one lane, while the homography is
+	// the whole road plane's, so the lane beside it can be measured too.
+	// Keep it on the road the marks lie on and short of the far distance:
+	// towards the horizon a pixel is many metres.
+	Zone []Point `yaml:"zone"`
 }
 
 // Signal says where the phase of the camera's signal comes from: "region"
@@ -383,9 +390,21 @@ func checkSpeed(errs *[]error, sp Speed, width, height int) {
 	for k, p := range sp.Image {
 		ok = checkInside(errs, fmt.Sprintf("scene.speed.image[%d]", k), p, width, height) && ok
 	}
+	var h Homography
 	if ok {
-		if _, err := NewHomography(sp.Image, sp.Ground); err != nil {
+		var err error
+		if h, err = NewHomography(sp.Image, sp.Ground); err != nil {
 			bad("scene.speed: image and ground points: %v", err)
+			ok = false
+		}
+	}
+	if len(sp.Zone) > 0 {
+		n := len(*errs)
+		checkPolygon(errs, "scene.speed.zone", sp.Zone, width, height)
+		for k, p := range sp.Zone {
+			if _, front := h.Map(p); ok && len(*errs) == n && !front {
+				bad("scene.speed.zone[%d]: point %v is on or beyond the calibration's horizon", k, p)
+			}
 		}
 	}
 	if !(sp.LimitKmh > 0) {

@@ -256,6 +256,15 @@ func TestSceneValidateBadElements(t *testing.T) {
 		{"no limit", func(s *Scene) { s.Speed.LimitKmh = 0 }, []string{"scene.speed.limit_kmh: 0 must be greater than 0"}},
 		{"negative tolerance", func(s *Scene) { s.Speed.ToleranceKmh = -1 }, []string{"scene.speed.tolerance_kmh: -1 must not be negative"}},
 		{"negative distance", func(s *Scene) { s.Speed.MinDistanceM = -1 }, []string{"scene.speed.min_distance_m: -1 must not be negative"}},
+		{"speed zone of two points", func(s *Scene) { s.Speed.Zone = []Point{{0, 300}, {640, 300}} },
+			[]string{"scene.speed.zone: 2 points, a polygon needs at least 3"}},
+		{"speed zone point outside", func(s *Scene) { s.Speed.Zone = []Point{{0, 300}, {700, 300}, {320, 150}} },
+			[]string{"scene.speed.zone[1]: point (700, 300) is outside the 640x360 frame"}},
+		{"speed zone reaching beyond the horizon", func(s *Scene) {
+			// The road's edges meet at y = 135.
+			s.Speed.Image = [4]Point{{100, 300}, {540, 300}, {340, 150}, {300, 150}}
+			s.Speed.Zone = []Point{{100, 300}, {540, 300}, {320, 50}}
+		}, []string{"scene.speed.zone[2]: point (320, 50) is on or beyond the calibration's horizon"}},
 		// Signal.
 		{"no source", func(s *Scene) { s.Signal.Source = "" },
 			[]string{"scene.signal.source: missing, must be one of region, plan, http"}},

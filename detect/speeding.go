@@ -24,9 +24,9 @@ type Speeding struct {
 	Contact bool
 
 	h Homography
-	// zone is the calibration's picture quadrilateral: only there is the
-	// mapping measured; far beyond it, towards the horizon, a pixel of
-	// box jitter is tens of metres.
+	// zone is where speeds are measured: the scene's speed zone, or the
+	// calibration's picture quadrilateral; far beyond the calibration,
+	// towards the horizon, a pixel of box jitter is tens of metres.
 	zone    []Point
 	over    float64 // limit + tolerance, km/h
 	minDist float64 // metres
@@ -59,7 +59,11 @@ func NewSpeeding(sp Speed) (*Speeding, error) {
 	if minDist == 0 {
 		minDist = DefaultSpeedDistanceM
 	}
-	return &Speeding{h: h, zone: sp.Image[:], over: sp.LimitKmh + sp.ToleranceKmh, minDist: minDist}, nil
+	zone := sp.Zone
+	if len(zone) == 0 {
+		zone = sp.Image[:]
+	}
+	return &Speeding{h: h, zone: zone, over: sp.LimitKmh + sp.ToleranceKmh, minDist: minDist}, nil
 }
 
 // Check measures every point the confirmed tracks gained since the last

@@ -237,3 +237,44 @@ func TestSpeedingFromContactRows(t *testing.T) {
 		})
 	}
 }
+
+// TestSpeedingZone: the calibration's marks span part of the road (here
+// its left 4 m); the vehicle drives at 5 m, beside them. It is measured
+// only where the zone reaches.
+func TestSpeedingZone(t *testing.T) {
+	full := *testScene().Speed
+	toImage, err := mustHomography(t).Inverse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	narrow := full
+	narrow.Ground = [4]Point{{0, 0}, {4, 0}, {4, 40}, {0, 40}}
+	for k, g := range narrow.Ground {
+		narrow.Image[k] = toImage.Apply(g)
+	}
+	tests := []struct {
+		name string
+		zone []Point
+		want bool
+	}{
+		{"no zone: only the calibrated strip, the vehicle beside it is not measured", nil, false},
+		{"zone over the whole road: measured with the same calibration", full.Image[:], true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sp := narrow
+			sp.LimitKmh, sp.ToleranceKmh, sp.Zone = 50, 5, tc.zone
+			r, err := NewSpeeding(sp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vs, _ := runRule(r, &Track{ID: 1, Class: "car", Confirmed: true}, groundRun(t, 30, steady(80), nil, 0))
+			if got := len(vs) == 1; got != tc.want {
+				t.Fatalf("%d violations, want fined=%v", len(vs), tc.want)
+			}
+			if tc.want && (vs[0].SpeedKmh < 77 || vs[0].SpeedKmh > 83) {
+				t.Errorf("SpeedKmh = %.1f, want 80 within a few per cent", vs[0].SpeedKmh)
+			}
+		})
+	}
+}
