@@ -234,7 +234,10 @@ func NewPipeline(cfg Config, deps Deps) (p *Pipeline, err error) {
 			p.colour = NewColourClassifier(*sig.Region)
 			phases = p.colour
 		case SourceHTTP:
-			p.pushed = &PushedPhases{}
+			p.pushed = &PushedPhases{MaxAge: sig.MaxAge}
+			if p.pushed.MaxAge == 0 {
+				p.pushed.MaxAge = DefaultPushedMaxAge
+			}
 			phases = p.pushed
 		}
 	}

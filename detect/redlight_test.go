@@ -18,6 +18,18 @@ func redFrom(red time.Time, green time.Time) *PhaseHistory {
 	return h
 }
 
+// pushedRed is a pushed signal with the default max age: red pushed at
+// red, and pushed again (the phase still in force) at each of again.
+func pushedRed(red time.Time, again ...time.Time) *PushedPhases {
+	pp := &PushedPhases{MaxAge: DefaultPushedMaxAge}
+	for _, at := range append([]time.Time{red}, again...) {
+		if err := pp.Push(PhaseRed, at); err != nil {
+			panic(err)
+		}
+	}
+	return pp
+}
+
 func TestRedLight(t *testing.T) {
 	// The stop line is stopLine (y = 200, traffic goes down into the
 	// junction). steps(140, 260, 10) has its centre on the line at frame
@@ -75,6 +87,10 @@ func TestRedLight(t *testing.T) {
 		{"occluded, red for long before: one", occluded,
 			redFrom(inGap.Add(-600*time.Millisecond), time.Time{}), true, inGap},
 		{"nothing known of the signal: none", ruleFrames(crossing), &PhaseHistory{}, false, time.Time{}},
+		{"pushed red, then the controller fell silent for longer than max_age: none", ruleFrames(crossing),
+			pushedRed(tc.Add(-3*time.Minute)), false, time.Time{}},
+		{"pushed red, pushed again (heartbeat) within max_age: one", ruleFrames(crossing),
+			pushedRed(tc.Add(-3*time.Minute), tc.Add(-time.Minute)), true, tc},
 		{"crosses on red, backs off and crosses again: one", ruleFrames(concat(crossing, steps(260, 140, 10), crossing)),
 			redFrom(epoch.Add(-10*time.Second), time.Time{}), true, tc},
 	}

@@ -129,12 +129,15 @@ type Speed struct {
 // (the signal head seen in the picture, classified by colour), "plan" (a
 // fixed-time plan) or "http" (pushed by the signal controller to
 // POST /signals/<camera>). RedGrace is how long after the change to red a
-// crossing is still forgiven (default 0.5 s).
+// crossing is still forgiven (default 0.5 s). MaxAge, for a pushed
+// signal, is how long a pushed phase is believed without a new push
+// (PushedPhases.MaxAge; default 2 min).
 type Signal struct {
 	Source   string        `yaml:"source"`
 	Region   *Rect         `yaml:"region"`
 	Plan     *SignalPlan   `yaml:"plan"`
 	RedGrace time.Duration `yaml:"red_grace"`
+	MaxAge   time.Duration `yaml:"max_age"`
 }
 
 // Rect is [x, y, w, h] in YAML.
@@ -448,6 +451,12 @@ func checkSignal(errs *[]error, sig Signal, width, height int) {
 	}
 	if sig.RedGrace < 0 {
 		bad("scene.signal.red_grace: %v must not be negative", sig.RedGrace)
+	}
+	switch {
+	case sig.MaxAge < 0:
+		bad("scene.signal.max_age: %v must not be negative", sig.MaxAge)
+	case sig.MaxAge > 0 && sig.Source != SourceHTTP:
+		bad("scene.signal.max_age: only a pushed signal (source http) has one")
 	}
 }
 

@@ -266,6 +266,12 @@ func TestSceneValidateBadElements(t *testing.T) {
 			s.Speed.Zone = []Point{{100, 300}, {540, 300}, {320, 50}}
 		}, []string{"scene.speed.zone[2]: point (320, 50) is on or beyond the calibration's horizon"}},
 		// Signal.
+		{"negative max age", func(s *Scene) { s.Signal.MaxAge = -time.Second },
+			[]string{"scene.signal.max_age: -1s must not be negative"}},
+		{"max age on a fixed plan", func(s *Scene) {
+			s.Signal = &Signal{Source: SourcePlan, MaxAge: time.Minute,
+				Plan: &SignalPlan{Cycle: 60 * time.Second, Green: 27 * time.Second, Amber: 3 * time.Second, Red: 30 * time.Second}}
+		}, []string{"scene.signal.max_age: only a pushed signal (source http) has one"}},
 		{"no source", func(s *Scene) { s.Signal.Source = "" },
 			[]string{"scene.signal.source: missing, must be one of region, plan, http"}},
 		{"unknown source", func(s *Scene) { s.Signal.Source = "scats" },

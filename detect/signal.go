@@ -48,6 +48,9 @@ type PhaseSource interface {
 type PhaseChange struct {
 	At    time.Time
 	Phase Phase
+	// Seen is the latest report that the phase was in force (At or
+	// later), for sources that report again while a phase lasts.
+	Seen time.Time
 }
 
 // DefaultPhaseHistory is how many changes a PhaseHistory keeps unless told
@@ -80,17 +83,20 @@ func (h *PhaseHistory) Record(p Phase, at time.Time) {
 		i--
 		h.changes[i].Phase = p
 	case i > 0 && h.changes[i-1].Phase == p:
+		h.changes[i-1].Seen = latest(h.changes[i-1].Seen, at)
 		return
 	default:
 		h.changes = append(h.changes, PhaseChange{})
 		copy(h.changes[i+1:], h.changes[i:])
-		h.changes[i] = PhaseChange{At: at, Phase: p}
+		h.changes[i] = PhaseChange{At: at, Phase: p, Seen: at}
 	}
 	// A later change to the same phase only says it was still in force.
 	if i+1 < len(h.changes) && h.changes[i+1].Phase == p {
+		h.changes[i].Seen = latest(h.changes[i].Seen, h.changes[i+1].Seen)
 		h.changes = append(h.changes[:i+1], h.changes[i+2:]...)
 	}
 	if i > 0 && h.changes[i-1].Phase == p {
+		h.changes[i-1].Seen = latest(h.changes[i-1].Seen, h.changes[i].Seen)
 		h.changes = append(h.changes[:i], h.changes[i+1:]...)
 	}
 	limit := h.Max
@@ -131,6 +137,13 @@ func (h *PhaseHistory) ChangedAt(t time.Time) time.Time {
 	return c.At
 }
 
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
 // Changes returns a copy of the changes kept, oldest first.
 func (h *PhaseHistory) Changes() []PhaseChange {
 	h.mu.Lock()
@@ -142,6 +155,26 @@ func (h *PhaseHistory) Changes() []PhaseChange {
 // (POST /signals/<camera>). It is safe for concurrent use.
 type PushedPhases struct {
 	PhaseHistory
+	// MaxAge is how long after the last push saying so a phase is still
+	// believed in force; 0 means for ever. A controller that pushes only
+	// its changes and then loses its link would otherwise leave its last
+	// red in force for good, and every vehicle after it would be fined.
+	// The controller keeps a long phase alive by pushing it again.
+	MaxAge time.Duration
+}
+
+// DefaultPushedMaxAge is PushedPhases.MaxAge when the scene does not say
+// (Signal.MaxAge): longer than the phases of an ordinary plan.
+const DefaultPushedMaxAge = 2 * time.Minute
+
+// PhaseAt is the phase pushed as in force at t, PhaseUnknown when nothing
+// was pushed before t or the last push saying so is older than MaxAge.
+func (pp *PushedPhases) PhaseAt(t time.Time) Phase {
+	c, ok := pp.in(t)
+	if !ok || pp.MaxAge > 0 && t.Sub(c.Seen) > pp.MaxAge {
+		return PhaseUnknown
+	}
+	return c.Phase
 }
 
 // Push records that phase p began at at. Only red, amber and green can be

@@ -109,6 +109,50 @@ func TestSignalPushedPhases(t *testing.T) {
 	var _ PhaseSource = &pp
 }
 
+// TestSignalPushedPhasesExpire: a pushed phase is believed for MaxAge
+// after the last push that says it is in force, so a controller that
+// loses its link does not leave its last red in force for good.
+func TestSignalPushedPhasesExpire(t *testing.T) {
+	s := time.Second
+	tests := []struct {
+		name   string
+		maxAge time.Duration
+		pushes []time.Duration // red at the first, then the phase in force again
+		green  time.Duration   // green pushed here, when not 0
+		looks  map[time.Duration]Phase
+	}{
+		{"silent after red: red until max_age, then unknown", 2 * time.Minute, []time.Duration{0}, 0,
+			map[time.Duration]Phase{time.Minute: PhaseRed, 2 * time.Minute: PhaseRed, 2*time.Minute + s: PhaseUnknown, time.Hour: PhaseUnknown}},
+		{"red pushed again: believed from the last push", 2 * time.Minute, []time.Duration{0, 100 * s, 200 * s}, 0,
+			map[time.Duration]Phase{150 * s: PhaseRed, 320 * s: PhaseRed, 321 * s: PhaseUnknown}},
+		{"looked up later for an instant within max_age: red", 2 * time.Minute, []time.Duration{0}, 10 * time.Minute,
+			map[time.Duration]Phase{90 * s: PhaseRed, 5 * time.Minute: PhaseUnknown, 10 * time.Minute: PhaseGreen}},
+		{"a late push of an earlier start keeps the later sighting", 2 * time.Minute, []time.Duration{60 * s, 30 * s}, 0,
+			map[time.Duration]Phase{40 * s: PhaseRed, 180 * s: PhaseRed, 181 * s: PhaseUnknown}},
+		{"max_age 0: for ever", 0, []time.Duration{0}, 0, map[time.Duration]Phase{24 * time.Hour: PhaseRed}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			pp := &PushedPhases{MaxAge: tc.maxAge}
+			for _, at := range tc.pushes {
+				if err := pp.Push(PhaseRed, phaseTime(at)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.green != 0 {
+				if err := pp.Push(PhaseGreen, phaseTime(tc.green)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for at, want := range tc.looks {
+				if got := pp.PhaseAt(phaseTime(at)); got != want {
+					t.Errorf("PhaseAt(%v) = %s, want %s", at, got, want)
+				}
+			}
+		})
+	}
+}
+
 func TestSignalPushedPhasesConcurrent(t *testing.T) {
 	// The HTTP handler pushes while the frame loop and the evidence
 	// builder read: run with -race.
@@ -445,11 +489,11 @@ func TestColourClassifierHysteresis(t *testing.T) {
 		want []PhaseChange
 	}{
 		{"a phase seen twice is recorded from the first sighting", "GGGAAARRR", []PhaseChange{
-			{frameTime(0), PhaseGreen}, {frameTime(3), PhaseAmber}, {frameTime(6), PhaseRed}}},
-		{"one frame of another colour is not a change", "RRRARRRGRR", []PhaseChange{{frameTime(0), PhaseRed}}},
-		{"one dark frame (LED flicker) is not a change", "RR-RR-RR", []PhaseChange{{frameTime(0), PhaseRed}}},
+			{At: frameTime(0), Phase: PhaseGreen}, {At: frameTime(3), Phase: PhaseAmber}, {At: frameTime(6), Phase: PhaseRed}}},
+		{"one frame of another colour is not a change", "RRRARRRGRR", []PhaseChange{{At: frameTime(0), Phase: PhaseRed}}},
+		{"one dark frame (LED flicker) is not a change", "RR-RR-RR", []PhaseChange{{At: frameTime(0), Phase: PhaseRed}}},
 		{"dark for two frames: unknown until seen again", "RR--RRR", []PhaseChange{
-			{frameTime(0), PhaseRed}, {frameTime(2), PhaseUnknown}, {frameTime(4), PhaseRed}}},
+			{At: frameTime(0), Phase: PhaseRed}, {At: frameTime(2), Phase: PhaseUnknown}, {At: frameTime(4), Phase: PhaseRed}}},
 		{"alternating every frame never settles", "GRGRGR", nil},
 	}
 	for _, tc := range tests {
