@@ -6,13 +6,12 @@ import (
 	"time"
 )
 
-// This file holds what the rules share: robust line crossing (the logic
-// of WrongWay, for one segment), a cursor over the trajectory points a rule
+// This file holds what the rules share: robust line crossing of one
+// segment, a cursor over the trajectory points a rule
 // has not examined yet, per-track memory that forgets tracks that are gone,
 // and distances on the road.
 
-// segmentCrossing follows tracks across one line segment as WrongWay does:
-// a crossing is a move of the track's centre from at least margin on one
+// segmentCrossing follows tracks across one line segment: a crossing is a move of the track's centre from at least margin on one
 // side to at least margin on the other, with both ends of the box moving
 // the same way, along a path that meets the segment itself. So blob
 // jitter, a vehicle waiting on the line and a box that grew by merging

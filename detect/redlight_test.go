@@ -88,7 +88,7 @@ func TestRedLight(t *testing.T) {
 			redFrom(inGap.Add(-600*time.Millisecond), time.Time{}), true, inGap},
 		{"nothing known of the signal: none", ruleFrames(crossing), &PhaseHistory{}, false, time.Time{}},
 		{"pushed red, then the controller fell silent for longer than max_age: none", ruleFrames(crossing),
-			pushedRed(tc.Add(-3*time.Minute)), false, time.Time{}},
+			pushedRed(tc.Add(-3 * time.Minute)), false, time.Time{}},
 		{"pushed red, pushed again (heartbeat) within max_age: one", ruleFrames(crossing),
 			pushedRed(tc.Add(-3*time.Minute), tc.Add(-time.Minute)), true, tc},
 		{"crosses on red, backs off and crosses again: one", ruleFrames(concat(crossing, steps(260, 140, 10), crossing)),

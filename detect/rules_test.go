@@ -183,7 +183,7 @@ func TestRulesForgetTracksThatAreGone(t *testing.T) {
 	remembered := func(r Rule) int {
 		switch r := r.(type) {
 		case *WrongWay:
-			return len(r.tracks)
+			return r.tracks.len()
 		case *LaneWrongWay:
 			return r.tracks.len()
 		case *RedLight:

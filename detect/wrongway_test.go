@@ -201,16 +201,16 @@ func TestWrongWayForgetsTracksThatAreGone(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("%d violations, want one per track", len(got))
 	}
-	if len(w.tracks) != 2 {
-		t.Fatalf("remembers %d tracks, want 2", len(w.tracks))
+	if w.tracks.len() != 2 {
+		t.Fatalf("remembers %d tracks, want 2", w.tracks.len())
 	}
 	w.Check([]*Track{b}, frameTime(20)) // track 1 is gone
-	if _, ok := w.tracks[1]; ok || len(w.tracks) != 1 {
-		t.Errorf("after track 1 went: remembers %d tracks (track 1: %v)", len(w.tracks), ok)
+	if _, ok := w.tracks.states[1]; ok || w.tracks.len() != 1 {
+		t.Errorf("after track 1 went: remembers %d tracks (track 1: %v)", w.tracks.len(), ok)
 	}
 	w.Check(nil, frameTime(21))
-	if len(w.tracks) != 0 {
-		t.Errorf("after every track went: remembers %d tracks", len(w.tracks))
+	if w.tracks.len() != 0 {
+		t.Errorf("after every track went: remembers %d tracks", w.tracks.len())
 	}
 }
 
