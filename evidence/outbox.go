@@ -129,6 +129,16 @@ func (o *Outbox) Start() error {
 			os.RemoveAll(filepath.Join(o.Config.Dir, e.Name()))
 		}
 	}
+	names, err := o.pending()
+	if err != nil {
+		return fmt.Errorf("outbox %s: %w", o.Config.Dir, err)
+	}
+	for _, name := range names {
+		if err := finishReplace(filepath.Join(o.Config.Dir, name)); err != nil {
+			// Delivery will say what is wrong with the package.
+			o.Log.Error("outbox: could not finish replacing a package's manifest", "package", name, "err", err)
+		}
+	}
 	o.wake = make(chan struct{}, 1)
 	o.ctx, o.cancel = context.WithCancel(context.Background())
 	o.done = make(chan struct{})
@@ -487,12 +497,10 @@ func (o *Outbox) dropClips(dir string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	// Signature, manifest and event are each replaced atomically; the
-	// clips go last, once nothing refers to them.
-	for _, f := range []File{sf, mf, {Name: eventFile, Data: ev}} {
-		if err := replaceFile(filepath.Join(dir, f.Name), f.Data); err != nil {
-			return 0, err
-		}
+	// Signature, manifest and event are replaced together; the clips go
+	// last, once nothing refers to them.
+	if err := replaceFiles(dir, []File{sf, mf, {Name: eventFile, Data: ev}}); err != nil {
+		return 0, err
 	}
 	for _, d := range m.Dropped {
 		if err := os.Remove(filepath.Join(dir, d.Name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -553,13 +561,62 @@ func writeSynced(p string, b []byte) error {
 	return err
 }
 
-// replaceFile swaps a file's content atomically.
-func replaceFile(p string, b []byte) error {
-	tmp := p + ".new"
-	if err := writeSynced(tmp, b); err != nil {
+// replaceMarker, in a package folder, lists the files whose complete,
+// synced replacements wait beside them as <name>.new.
+const replaceMarker = ".replacing"
+
+// replaceFiles replaces several files of a package folder as one: a
+// signature and the manifest it signs must never disagree on disk. Every
+// replacement is written and synced as <name>.new, then a marker naming
+// them, then each is renamed into place. A crash before the marker leaves
+// the old files (the .new ones are removed at the next start); after it,
+// the next start finishes the renames (finishReplace).
+func replaceFiles(dir string, files []File) error {
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f.Name
+		if err := writeSynced(filepath.Join(dir, f.Name+".new"), f.Data); err != nil {
+			return err
+		}
+	}
+	if err := syncDir(dir); err != nil {
 		return err
 	}
-	return os.Rename(tmp, p)
+	if err := writeSynced(filepath.Join(dir, replaceMarker), []byte(strings.Join(names, "\n"))); err != nil {
+		return err
+	}
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	return finishReplace(dir)
+}
+
+// finishReplace completes the replacement a crash interrupted in dir, or
+// discards it when its marker was never written.
+func finishReplace(dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, replaceMarker))
+	if errors.Is(err, fs.ErrNotExist) {
+		stale, _ := filepath.Glob(filepath.Join(dir, "*.new"))
+		for _, p := range stale {
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, name := range strings.Split(string(b), "\n") {
+		err := os.Rename(filepath.Join(dir, name+".new"), filepath.Join(dir, name))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) { // already renamed before the crash
+			return err
+		}
+	}
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	return os.Remove(filepath.Join(dir, replaceMarker))
 }
 
 func syncDir(dir string) error {

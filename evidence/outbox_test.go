@@ -3,11 +3,13 @@ package evidence
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -338,4 +340,94 @@ func mustRead(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestOutboxReplacementInterruptedByACrash: re-signing a package (after a
+// clip drop) replaces its signature, manifest and event together. A crash
+// in the middle must leave, at the next start, either all the old files or
+// all the new ones: never a signature of another manifest.
+func TestOutboxReplacementInterruptedByACrash(t *testing.T) {
+	tests := []struct {
+		name        string
+		marker      bool // the crash came after the marker was written
+		renamed     int  // how many of the files were renamed before it
+		wantNewNote bool
+	}{
+		{"crash while writing the new files: the old package", false, 0, false},
+		{"crash after the marker, nothing renamed: the new package", true, 0, true},
+		{"crash between renaming the signature and the manifest: the new package", true, 1, true},
+		{"crash after every rename, before removing the marker: the new package", true, 3, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			signer, pub := testSigner(t)
+			root := t.TempDir()
+			dir := filepath.Join(root, "outbox")
+			store := &switchableStore{DirStore: DirStore{Root: filepath.Join(root, "store")}}
+			store.setDown(true)
+			p := &checkingPublisher{store: store.DirStore}
+			o := startOutbox(t, dir, store, p, signer, 0)
+			pkg := testPackage(t, signer, 1, 100)
+			if err := o.Add(pkg); err != nil {
+				t.Fatal(err)
+			}
+			o.Close()
+
+			// The replacement a re-sign writes: a manifest with a note,
+			// its signature, the event carrying it.
+			pdir := filepath.Join(dir, packageName(pkg.Event))
+			m, err := ParseManifest(mustRead(t, filepath.Join(pdir, ManifestName)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Notes = append(m.Notes, "re-signed")
+			mf, sf, err := m.Sign(signer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := pkg.Event
+			e.ManifestSignature = SignatureBase64(sf.Data)
+			ev, err := json.MarshalIndent(e, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			files := []File{sf, mf, {Name: eventFile, Data: ev}}
+			for _, f := range files {
+				if err := os.WriteFile(filepath.Join(pdir, f.Name+".new"), f.Data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.marker {
+				if err := os.WriteFile(filepath.Join(pdir, replaceMarker), []byte(SignatureName+"\n"+ManifestName+"\n"+eventFile), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, f := range files[:tc.renamed] {
+				if err := os.Rename(filepath.Join(pdir, f.Name+".new"), filepath.Join(pdir, f.Name)); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			store.setDown(false)
+			o2 := startOutbox(t, dir, store, p, signer, 0)
+			defer o2.Close()
+			waitUntil(t, 5*time.Second, "the event", func() bool { return len(p.events()) == 1 })
+			got := p.events()[0]
+			prefix, _ := KeyPrefix(got)
+			rep, err := VerifyPackage(context.Background(), store.DirStore, prefix, pub)
+			if err != nil || !rep.OK() {
+				t.Fatalf("the delivered package does not verify: %v %+v", err, rep.Problems)
+			}
+			stored, err := ParseManifest(mustRead(t, filepath.Join(store.Root, filepath.FromSlash(prefix), ManifestName)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if hasNote := slices.Contains(stored.Notes, "re-signed"); hasNote != tc.wantNewNote {
+				t.Errorf("the stored manifest is the new one: %v, want %v", hasNote, tc.wantNewNote)
+			}
+			if SignatureBase64(mustRead(t, filepath.Join(store.Root, filepath.FromSlash(prefix), SignatureName))) != got.ManifestSignature {
+				t.Error("the event carries another signature than the stored one")
+			}
+		})
+	}
 }
