@@ -12,7 +12,8 @@ APT_PACKAGES := pkg-config libopencv-dev libavcodec-dev libavutil-dev libswscale
 MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 MINIO_BIN := $(CURDIR)/.cache/bin/minio
 DEMO_CLIPS := $(SHARED)/data/videos/street_twoway_ahmetozlu_input_video.mp4 \
-              $(SHARED)/data/videos/street_topdown_opencv4nodejs_traffic.mp4
+              $(SHARED)/data/videos/street_topdown_opencv4nodejs_traffic.mp4 \
+              $(SHARED)/data/videos/highway_overpass_bgslibrary_video03.avi
 
 .PHONY: deps build demo test vet bench clean minio
 
@@ -38,14 +39,19 @@ deps:
 build: deps
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-# make demo [FOR=40s] [OUT=dir]: simcam serves two shared clips as RTSP
-# cameras and edge runs its embedded configuration against them.
+# make demo [FOR=40s] [OUT=dir]: simcam serves three shared clips as RTSP
+# cameras and edge runs its embedded configuration against them. The
+# highway clip is MPEG-4 in AVI: it is converted once to H.264, keeping its
+# timestamps (the speeds depend on them).
 demo: build
 	@for c in $(DEMO_CLIPS); do [ -f $$c ] || { echo "demo clip $$c not found (set SHARED=path/to/shared)"; exit 1; }; done
 	@mkdir -p $(OUT)
+	@[ -f $(OUT)/overpass.mp4 ] || ffmpeg -nostdin -v error -y -i $(word 3,$(DEMO_CLIPS)) -an -c:v libx264 \
+	  -preset veryfast -crf 18 -g 60 -pix_fmt yuv420p $(OUT)/overpass.mp4
 	@set -m; \
 	$(BIN)/simcam -listen 127.0.0.1:8554 -control 127.0.0.1:8555 \
-	  twoway=$(word 1,$(DEMO_CLIPS)) topdown=$(word 2,$(DEMO_CLIPS)) > $(OUT)/simcam.log 2>&1 & sim=$$!; \
+	  twoway=$(word 1,$(DEMO_CLIPS)) topdown=$(word 2,$(DEMO_CLIPS)) overpass=$(OUT)/overpass.mp4 \
+	  > $(OUT)/simcam.log 2>&1 & sim=$$!; \
 	trap 'kill $$sim 2>/dev/null; wait $$sim 2>/dev/null' EXIT; \
 	for i in $$(seq 50); do grep -q "simcam ready" $(OUT)/simcam.log && break; sleep 0.1; done; \
 	grep "simcam ready" $(OUT)/simcam.log || { cat $(OUT)/simcam.log; exit 1; }; \

@@ -9,6 +9,8 @@ type AccessUnit struct {
 	NALUs [][]byte
 	// IDR is true when the access unit starts a GOP (a random access point).
 	IDR bool
-	// Time is the wall-clock time the access unit arrived (zero for files).
+	// Time is when the camera took the picture on the wall clock: the
+	// session's first arrival plus the camera's own timestamps since (see
+	// streamClock); zero for files.
 	Time time.Time
 }

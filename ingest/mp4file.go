@@ -94,8 +94,12 @@ func readTrack(r io.ReadSeeker, trak *amp4.BoxInfo, t *amp4.Track) (*Clip, error
 	if t.Timescale == 0 {
 		return nil, fmt.Errorf("track with time scale 0")
 	}
+	// In whole seconds and the rest: v * 1e9 overflows int64 past 9.2e9
+	// ticks, 43 s of a file whose time scale is AVI's 60 fps rate
+	// (214748359 ticks a second).
+	ts := int64(t.Timescale)
 	scale := func(v int64) time.Duration {
-		return time.Duration(v * int64(time.Second) / int64(t.Timescale))
+		return time.Duration(v/ts)*time.Second + time.Duration(v%ts*int64(time.Second)/ts)
 	}
 	// The edit list usually shifts presentation so that the first frame
 	// shows at 0 despite B-frame reordering delay.

@@ -262,6 +262,7 @@ func (s *Source) session() error {
 	// band.
 	sps, pps := forma.SPS, forma.PPS
 	waitingForKeyframe := true
+	var clock streamClock
 	c.OnPacketRTP(medi, forma, func(pkt *rtp.Packet) {
 		// Every packet goes through the time decoder, which anchors the
 		// timeline on the first packet that starts an IDR.
@@ -288,11 +289,12 @@ func (s *Source) session() error {
 			}
 		}
 		if s.OnAccessUnit != nil {
+			pts := time.Duration(pts) * time.Second / time.Duration(forma.ClockRate())
 			s.OnAccessUnit(AccessUnit{
-				PTS:   time.Duration(pts) * time.Second / time.Duration(forma.ClockRate()),
+				PTS:   pts,
 				NALUs: nalus,
 				IDR:   idr,
-				Time:  now,
+				Time:  clock.date(pts, now),
 			})
 		}
 	})
