@@ -5,7 +5,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"image"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -51,12 +54,13 @@ func readLabels(t *testing.T, clip string) labels {
 	return l
 }
 
-// TestEdgeFindsLabelledWrongWayOnRealFootage serves two labelled clips
-// with simcam over loopback RTSP (one over TCP, one over UDP), runs the
-// worker against them plus a camera nobody serves, and compares the
-// violations of one whole loop of each clip with the labels: at most one
-// miss and one extra per clip.
-func TestEdgeFindsLabelledWrongWayOnRealFootage(t *testing.T) {
+// TestEdgeFindsLabelledViolationsOnRealFootage serves three labelled clips
+// with simcam over loopback RTSP (two streets for wrong way, one over TCP,
+// one over UDP; the highway for speeding), runs the worker against them
+// plus a camera nobody serves, and compares the violations of one whole
+// loop of each clip with the labels: at most one miss and one extra per
+// clip, and every speed within 3 % of the hand measurement.
+func TestEdgeFindsLabelledViolationsOnRealFootage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs two loops of real footage in real time (about 80 s)")
 	}
@@ -82,6 +86,20 @@ func TestEdgeFindsLabelledWrongWayOnRealFootage(t *testing.T) {
 			t.Fatal(err)
 		}
 		dur[c.camera] = clip.Duration
+	}
+	// The highway speed camera: its clip is MPEG-4 in AVI, which simcam
+	// serves once converted to H.264 (as replay converts it), with the
+	// file's timestamps.
+	const speedCam, speedClip = "overpass", "highway_overpass_bgslibrary_video03"
+	speedMP4, err := convertForReplay(filepath.Join("../../testdata/videos", speedClip+".avi"), errors.New("MPEG-4 in AVI"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served[speedCam] = speedMP4
+	if clip, err := ingest.ReadMP4(speedMP4); err != nil {
+		t.Fatal(err)
+	} else {
+		dur[speedCam] = clip.Duration
 	}
 	sim := simcamtest.Start(t, "127.0.0.1:0", served)
 	// simcam starts every clip's first loop when it reports ready.
@@ -123,6 +141,13 @@ cameras:
 	if err != nil {
 		t.Fatalf("%v\n%s", err, yml)
 	}
+	speedCfg, err := loadConfig("../../testdata/scenes/"+speedClip+".yaml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := speedCfg.Cameras[0]
+	sc.ID, sc.URL = speedCam, sim.URL(speedCam)
+	cfg.Cameras = append(cfg.Cameras, sc)
 	var logs syncBuffer
 	w := startWorker(t, cfg, &logs)
 
@@ -131,8 +156,8 @@ cameras:
 	// them). That is loop 2 for both clips.
 	const loop = 1
 	end := time.Duration(0)
-	for _, c := range clips {
-		end = max(end, time.Duration(loop+1)*dur[c.camera])
+	for _, d := range dur {
+		end = max(end, time.Duration(loop+1)*d)
 	}
 	// Past the loop's end: the last violation's post-roll and building.
 	deadline := loopStart.Add(end + 4*time.Second)
@@ -162,7 +187,7 @@ cameras:
 		t.Fatal(err)
 	}
 
-	for _, c := range clips {
+	for _, c := range append(clips, struct{ camera, file, transport, mode string }{camera: speedCam}) {
 		if !sawOnline[c.camera] {
 			t.Errorf("camera %s never reported online", c.camera)
 		}
@@ -203,6 +228,84 @@ cameras:
 			rep.Overall.Labelled, rep.Overall.Reported, len(rep.Misses), len(rep.FalseAlarms))
 		if len(rep.Misses) > 1 || len(rep.FalseAlarms) > 1 {
 			t.Errorf("%s: missed %+v and extra %+v: more than one of either", c.camera, rep.Misses, rep.FalseAlarms)
+		}
+	}
+	checkLiveSpeeding(t, events, sc, speedClip, loopStart.Add(time.Duration(loop)*dur[speedCam]), dur[speedCam],
+		cfg.Output.Evidence, pub)
+}
+
+// checkLiveSpeeding scores the speed camera's events of one loop against
+// the clip's speeding labels, and checks every speed reported against the
+// speed measured by hand for the vehicle: live frames are dated by the
+// camera's clock, so the speeds over RTSP are those of a replay.
+func checkLiveSpeeding(t *testing.T, events []evidence.Event, cam ops.Camera, clip string, from time.Time, dur time.Duration,
+	evidenceRoot string, pub ed25519.PublicKey) {
+	t.Helper()
+	camera := cam.ID
+	h, err := detect.NewHomography(cam.Scene.Speed.Image, cam.Scene.Speed.Ground)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lf, err := loadLabels("../../testdata/labels/" + clip + ".violations.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lf.Start = from
+	var loopEvents []evidence.Event
+	for _, e := range events {
+		ot, err := time.Parse(evidence.TimeFormat, e.OffenceTime)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Camera.ID == camera && !ot.Before(from) && ot.Before(from.Add(dur)) {
+			loopEvents = append(loopEvents, e)
+			checkEvidence(t, evidenceRoot, pub, e)
+		}
+	}
+	rep := evaluate(lf, loopEvents, time.Second)
+	t.Logf("%s: %d labelled, %d reported; %d missed, %d extra", camera,
+		rep.Overall.Labelled, rep.Overall.Reported, len(rep.Misses), len(rep.FalseAlarms))
+	if len(rep.Misses) > 1 || len(rep.FalseAlarms) > 1 {
+		t.Errorf("%s: missed %+v and extra %+v: more than one of either", camera, rep.Misses, rep.FalseAlarms)
+	}
+	b, err := os.ReadFile("../../testdata/labels/" + clip + ".speeds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hand handSpeeds
+	if err := yaml.Unmarshal(b, &hand); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range loopEvents {
+		if e.SpeedKmh == 0 {
+			t.Errorf("event %s: no speed", e.EventID)
+			continue
+		}
+		ot, _ := time.Parse(evidence.TimeFormat, e.OffenceTime)
+		at := ot.Sub(from).Seconds()
+		// The vehicle in the event's lane that reaches the near end of the
+		// stretch (0 m) next: the rule fines once it has measured 25 m from
+		// the far end (48.77 m), about half a second before that.
+		g, ok := h.Map(detect.GroundPoint(image.Rect(e.Box.X, e.Box.Y, e.Box.X+e.Box.W, e.Box.Y+e.Box.H)))
+		lane := "kerb"
+		if ok && g.X > 0 {
+			lane = "passing"
+		}
+		best, bestDt := -1, 1.2
+		for i, v := range hand.Vehicles {
+			if dt := v.T - at; dt >= 0.1 && dt < bestDt && (v.Lane == lane || v.Lane == "both") {
+				best, bestDt = i, dt
+			}
+		}
+		if best < 0 {
+			t.Errorf("event %s at %.2f s (%.1f km/h): no hand-measured vehicle there", e.EventID, at, e.SpeedKmh)
+			continue
+		}
+		v := hand.Vehicles[best]
+		t.Logf("%s at %.2f s: %.1f km/h, by hand %.1f (%s)", camera, at, e.SpeedKmh, v.Kmh, v.Vehicle)
+		if d := e.SpeedKmh/v.Kmh - 1; d > 0.03 || d < -0.03 {
+			t.Errorf("event %s at %.2f s: %.1f km/h, %+.1f %% from the %.1f km/h measured by hand (%s)",
+				e.EventID, at, e.SpeedKmh, 100*d, v.Kmh, v.Vehicle)
 		}
 	}
 }
@@ -280,7 +383,8 @@ func readEventFile(t *testing.T, path string) []evidence.Event {
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			t.Fatalf("events line %q: %v", sc.Text(), err)
 		}
-		if e.Schema != evidence.Schema || e.EventID == "" || e.Type != detect.TypeWrongWay {
+		// The cameras of these tests look for wrong way, and one for speeding.
+		if e.Schema != evidence.Schema || e.EventID == "" || e.Type != detect.TypeWrongWay && e.Type != detect.TypeSpeeding {
 			t.Errorf("event %s", sc.Text())
 		}
 		out = append(out, e)
