@@ -21,7 +21,7 @@ func GroundPoint(b image.Rectangle) Point {
 // MeasureSpeed measures the speed of a vehicle over the most recent stretch
 // of its trajectory that covers at least minDistanceM metres on the ground
 // (straight-line distance from the start of the stretch to the latest
-// point), mapping each box's GroundPoint through h (picture to metres).
+// point), mapping each point's Foot through h (picture to metres).
 //
 // Rather than divide the stretch's length by its duration, which would
 // rest on its two end points alone, it projects every point of the
@@ -35,6 +35,23 @@ func GroundPoint(b image.Rectangle) Point {
 // lies on or beyond the calibration's horizon (see Homography.Map) are
 // skipped.
 func MeasureSpeed(traj []TrackPoint, h Homography, minDistanceM float64) (kmh float64, distM float64, ok bool) {
+	f, ok := FitSpeed(traj, h, minDistanceM)
+	return f.Kmh, f.DistM, ok
+}
+
+// SpeedFit is a speed measured by MeasureSpeed's least squares.
+type SpeedFit struct {
+	Kmh float64
+	// StdErrKmh is the standard error of Kmh from the scatter of the
+	// points about the fitted line: how far, from the picture alone, the
+	// true speed may be from Kmh (about two of it for 95 %).
+	StdErrKmh float64
+	DistM     float64
+	Points    int
+}
+
+// FitSpeed is MeasureSpeed with the fit's standard error.
+func FitSpeed(traj []TrackPoint, h Homography, minDistanceM float64) (SpeedFit, bool) {
 	// Walk back from the latest usable point to the first that is far
 	// enough from it.
 	last := len(traj) - 1
@@ -46,7 +63,7 @@ func MeasureSpeed(traj []TrackPoint, h Homography, minDistanceM float64) (kmh fl
 		}
 	}
 	if last < 1 {
-		return 0, 0, false
+		return SpeedFit{}, false
 	}
 	first := -1
 	var start Point
@@ -61,10 +78,10 @@ func MeasureSpeed(traj []TrackPoint, h Homography, minDistanceM float64) (kmh fl
 		}
 	}
 	if first < 0 {
-		return 0, 0, false
+		return SpeedFit{}, false
 	}
-	distM = start.Dist(end)
-	dir := end.Sub(start).Scale(1 / distM)
+	fit := SpeedFit{DistM: start.Dist(end)}
+	dir := end.Sub(start).Scale(1 / fit.DistM)
 
 	// Least-squares slope of s (metres along dir) against t (seconds from
 	// the first point), in two passes for accuracy.
@@ -80,24 +97,33 @@ func MeasureSpeed(traj []TrackPoint, h Homography, minDistanceM float64) (kmh fl
 		sumS += g.Sub(start).Dot(dir)
 	}
 	meanT, meanS := sumT/n, sumS/n
-	var stt, sts float64
+	var stt, sts, sss float64
 	for i := first; i <= last; i++ {
 		g, ok := h.Map(traj[i].Foot())
 		if !ok {
 			continue
 		}
 		dt := traj[i].T.Sub(t0).Seconds() - meanT
+		ds := g.Sub(start).Dot(dir) - meanS
 		stt += dt * dt
-		sts += dt * (g.Sub(start).Dot(dir) - meanS)
+		sts += dt * ds
+		sss += ds * ds
 	}
 	if !(stt > 0) {
-		return 0, distM, false
+		return fit, false
 	}
 	mps := sts / stt
 	if !(mps > 0) || math.IsInf(mps, 0) {
-		return 0, distM, false
+		return fit, false
 	}
-	return mps * 3.6, distM, true
+	fit.Kmh, fit.Points = mps*3.6, int(n)
+	if n > 2 {
+		// Residual variance about the line, over n - 2 degrees of freedom.
+		if rss := sss - mps*sts; rss > 0 {
+			fit.StdErrKmh = math.Sqrt(rss/(n-2)/stt) * 3.6
+		}
+	}
+	return fit, true
 }
 
 func finitePoint(p Point) bool {

@@ -278,3 +278,49 @@ func TestSpeedingZone(t *testing.T) {
 		})
 	}
 }
+
+// TestSpeedingUncertainMeasurement: a reading is fined only when it is
+// over the threshold by more than twice its standard error, which the
+// scatter of the points about the fitted line gives.
+func TestSpeedingUncertainMeasurement(t *testing.T) {
+	tests := []struct {
+		name string
+		pts  []TrackPoint
+		want bool
+	}{
+		{"steady boxes, 9 % over: fined", groundRun(t, 30, steady(60), nil, 0), true},
+		{"boxes jumping 6 px, 9 % over: the scatter could put it under, not fined", groundRun(t, 30, steady(60), nil, 6), false},
+		{"boxes jumping 2 px, 45 % over: fined", groundRun(t, 35, steady(80), nil, 2), true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := NewSpeeding(Speed{Image: testScene().Speed.Image, Ground: testScene().Speed.Ground, LimitKmh: 50, ToleranceKmh: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			vs, _ := runRule(r, &Track{ID: 1, Class: "car", Confirmed: true}, tc.pts)
+			if got := len(vs) == 1; got != tc.want {
+				t.Fatalf("%d violations, want fined=%v", len(vs), tc.want)
+			}
+		})
+	}
+}
+
+func TestFitSpeedStdErr(t *testing.T) {
+	h := mustHomography(t)
+	clean, ok := FitSpeed(groundRun(t, 30, steady(60), nil, 0), h, 10)
+	if !ok {
+		t.Fatal("no fit")
+	}
+	noisy, ok := FitSpeed(groundRun(t, 30, steady(60), nil, 4), h, 10)
+	if !ok {
+		t.Fatal("no fit")
+	}
+	// Whole-pixel boxes leave some scatter even when steady.
+	if clean.StdErrKmh > 0.5 || noisy.StdErrKmh < 2 || noisy.StdErrKmh < 5*clean.StdErrKmh {
+		t.Errorf("standard errors %.2f (steady) and %.2f (4 px jumps): want under 0.5 and over 2", clean.StdErrKmh, noisy.StdErrKmh)
+	}
+	if clean.Points < 10 || clean.DistM < 10 {
+		t.Errorf("fit over %d points and %.1f m, want at least 10 of each", clean.Points, clean.DistM)
+	}
+}
