@@ -84,9 +84,13 @@ const (
 	// new track whose velocity is still unknown and narrow for one that
 	// is well followed.
 	centerGateChi2 = 9.21
-	// centerGateSizes caps the same distance in box sizes (the largest
-	// side of either box): however unsure the filter, a detection further
-	// than this is another object.
+	// centerGateSizes caps the same distance in sizes of the predicted
+	// box (the square root of its area): however unsure the filter, a
+	// detection further than this is another object. Not the longest
+	// side of either box: a long vehicle seen from above, or a blob of
+	// two merged, would let a track that lost its vehicle jump to one
+	// in another lane (measured on the top-down clip: a pickup 140 px
+	// long, coasting, took a car 260 px away across the centre line).
 	centerGateSizes = 2.0
 	// stationaryWindow is how far back the trajectory is looked at to
 	// judge whether a track stands still; at least half of it must be
@@ -268,7 +272,7 @@ func (s *SORT) weight(tr *sortTrack, b image.Rectangle) float64 {
 		return 0
 	}
 	c := Center(b)
-	limit := centerGateSizes * float64(max(tr.pred.Dx(), tr.pred.Dy(), b.Dx(), b.Dy()))
+	limit := centerGateSizes * math.Sqrt(float64(tr.pred.Dx())*float64(tr.pred.Dy()))
 	if Center(tr.pred).Dist(c) > limit {
 		return 0
 	}
