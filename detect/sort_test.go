@@ -604,3 +604,51 @@ func BenchmarkSORT(b *testing.B) {
 		frame++
 	}
 }
+
+// TestSORTCoastingTrackDoesNotJumpLanes: a long vehicle seen from above
+// (140x56 px) drives left and is lost; half a second later a car appears
+// in the next lane down, level with where the prediction has the vehicle
+// but more than a vehicle's width across its path. It is another vehicle
+// (the top-down clip's pickup took such a car across the centre line, a
+// solid-line crossing nobody made).
+func TestSORTCoastingTrackDoesNotJumpLanes(t *testing.T) {
+	tests := []struct {
+		name   string
+		across int // the box's centre below the lost vehicle's, px
+		w, h   int
+		sameID bool
+	}{
+		{"the vehicle itself, found again 10 px across: the same track", 10, 140, 56, true},
+		{"a car in the next lane, 90 px across: a new track", 90, 32, 14, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewSORT(testSORTConfig())
+			var lost *Track
+			for i := range 10 {
+				if tr := trackWithBox(s.Update(classless(box(500-14*i, 58, 140, 56)), frameTime(i)), box(500-14*i, 58, 140, 56)); tr != nil {
+					lost = tr.Clone()
+				}
+			}
+			if lost == nil {
+				t.Fatal("the vehicle was never tracked")
+			}
+			for i := 10; i < 22; i++ { // 12 frames, 0.48 s: coasting
+				s.Update(nil, frameTime(i))
+			}
+			// Where the prediction is after 12 more frames at 14 px a frame.
+			car := box(500-14*22, 58+tc.across, tc.w, tc.h)
+			var got *Track
+			for i := 22; i < 26; i++ {
+				car = car.Add(image.Pt(-14, 0))
+				got = trackWithBox(s.Update(classless(car), frameTime(i)), car)
+			}
+			if got == nil {
+				t.Fatal("the car was never tracked")
+			}
+			if same := got.ID == lost.ID; same != tc.sameID {
+				t.Errorf("the car has track %d, the lost vehicle had %d: want same = %v", got.ID, lost.ID, tc.sameID)
+			}
+		})
+	}
+}
