@@ -27,6 +27,9 @@ typedef struct {
 	// through a pointer argument, which would move a Go variable to the heap
 	// on every call).
 	int got;
+	// draining: the end of the stream was signalled and the pictures
+	// still held back are being taken (sl_drain).
+	int draining;
 	int64_t pts;
 	int corrupt;
 	// Filled by sl_decode on failure: which call failed and why.
@@ -190,6 +193,25 @@ static int sl_decode(sl_decoder *d, int size, int64_t pts, uint8_t *dst) {
 	return r;
 }
 
+// sl_drain signals the end of the stream on its first call and scales the
+// next picture the decoder still holds into dst: 1 for a picture, 0 when
+// none is left (the decoder is then reset for a new stream), a negative
+// AVERROR on failure.
+static int sl_drain(sl_decoder *d, uint8_t *dst) {
+	if (!d->draining) {
+		int err = avcodec_send_packet(d->ctx, NULL);
+		if (err < 0 && err != AVERROR_EOF)
+			return sl_fail(d, "avcodec_send_packet (end of stream)", err);
+		d->draining = 1;
+	}
+	int r = sl_picture(d, dst);
+	if (r == 0) {
+		avcodec_flush_buffers(d->ctx);
+		d->draining = 0;
+	}
+	return r;
+}
+
 static void sl_quiet(void) {
 	av_log_set_level(AV_LOG_FATAL);
 }
@@ -310,6 +332,28 @@ func (d *Decoder) Decode(nalus [][]byte, pts time.Duration, dst *Frame) (ok bool
 		return ok, d.cError()
 	}
 	return ok, nil
+}
+
+// Drain takes, one a call, the pictures the decoder still holds back at
+// the end of a stream (B-frame reordering keeps up to a few): ok is false
+// when none is left, and the decoder then takes a new stream from its
+// next IDR. A file's last pictures are lost without it; a live stream
+// never ends, so only replay needs it.
+func (d *Decoder) Drain(dst *Frame) (ok bool, err error) {
+	if d.c == nil {
+		return false, errDecoderClosed
+	}
+	dst.Reset(d.width, d.height)
+	r := C.sl_drain(d.c, (*C.uint8_t)(unsafe.Pointer(&dst.Data[0])))
+	if r < 0 {
+		d.errors.Add(1)
+		return false, d.cError()
+	}
+	if r == 0 {
+		return false, nil
+	}
+	d.fill(dst)
+	return true, nil
 }
 
 func (d *Decoder) fill(dst *Frame) {

@@ -321,6 +321,16 @@ func (r *replay) Run(ctx context.Context) (sum replaySummary, err error) {
 	}
 	var f ingest.Frame
 	var lastErrLog time.Time
+	// process runs the decoded picture in f through the frame loop.
+	process := func() error {
+		f.Time = r.Start.Add(f.PTS)
+		clock.set(f.Time)
+		for _, v := range loop.process(&f) {
+			sum.Violations[v.Type]++
+			ends = append(ends, v.Time.Add(postRoll))
+		}
+		return settle()
+	}
 	for _, au := range r.Clip.AUs {
 		if ctx.Err() != nil {
 			sum.Interrupted = true
@@ -347,17 +357,24 @@ func (r *replay) Run(ctx context.Context) (sum replaySummary, err error) {
 				r.Log.Warn("decode error", "pts", au.PTS, "err", err, "errors", sum.DecodeErrors)
 			}
 		}
-		if ok {
-			f.Time = r.Start.Add(f.PTS)
-			clock.set(f.Time)
-			for _, v := range loop.process(&f) {
-				sum.Violations[v.Type]++
-				ends = append(ends, v.Time.Add(postRoll))
-			}
-			if settle() != nil {
-				sum.Interrupted = true
-				break
-			}
+		if ok && process() != nil {
+			sum.Interrupted = true
+			break
+		}
+	}
+	// The end of the file: the pictures the decoder held back for
+	// reordering.
+	for !sum.Interrupted {
+		ok, err := dec.Drain(&f)
+		if err != nil {
+			sum.DecodeErrors++
+			r.Log.Warn("decode error at the end of the file", "err", err)
+		}
+		if !ok {
+			break
+		}
+		if process() != nil {
+			sum.Interrupted = true
 		}
 	}
 	sum.Frames = loop.processed.Load()
