@@ -3,6 +3,7 @@ package detect
 import (
 	"image"
 	"math"
+	"time"
 )
 
 // GroundPoint is the point of a vehicle's box that lies on the road: the
@@ -47,7 +48,9 @@ type SpeedFit struct {
 	// true speed may be from Kmh (about two of it for 95 %).
 	StdErrKmh float64
 	DistM     float64
-	Points    int
+	// Duration is the time from the stretch's first point to its last.
+	Duration time.Duration
+	Points   int
 }
 
 // FitSpeed is MeasureSpeed with the fit's standard error.
@@ -117,6 +120,7 @@ func FitSpeed(traj []TrackPoint, h Homography, minDistanceM float64) (SpeedFit, 
 		return fit, false
 	}
 	fit.Kmh, fit.Points = mps*3.6, int(n)
+	fit.Duration = traj[last].T.Sub(t0)
 	if n > 2 {
 		// Residual variance about the line, over n - 2 degrees of freedom.
 		if rss := sss - mps*sts; rss > 0 {

@@ -28,6 +28,7 @@ type Speeding struct {
 	// calibration's picture quadrilateral; far beyond the calibration,
 	// towards the horizon, a pixel of box jitter is tens of metres.
 	zone    []Point
+	limit   float64 // km/h
 	over    float64 // limit + tolerance, km/h
 	minDist float64 // metres
 	tracks  trackStates[speedingTrack]
@@ -63,7 +64,7 @@ func NewSpeeding(sp Speed) (*Speeding, error) {
 	if len(zone) == 0 {
 		zone = sp.Image[:]
 	}
-	return &Speeding{h: h, zone: zone, over: sp.LimitKmh + sp.ToleranceKmh, minDist: minDist}, nil
+	return &Speeding{h: h, zone: zone, limit: sp.LimitKmh, over: sp.LimitKmh + sp.ToleranceKmh, minDist: minDist}, nil
 }
 
 // Check measures every point the confirmed tracks gained since the last
@@ -108,12 +109,14 @@ func (s *Speeding) Check(tracks []*Track, t time.Time) []Violation {
 			end := s.lastUsable(path)
 			st.fired = true
 			out = append(out, Violation{
-				Type:       TypeSpeeding,
-				TrackID:    tr.ID,
-				Time:       path[end].T,
-				Box:        path[end].Box,
-				Class:      tr.Class,
-				SpeedKmh:   kmh,
+				Type:     TypeSpeeding,
+				TrackID:  tr.ID,
+				Time:     path[end].T,
+				Box:      path[end].Box,
+				Class:    tr.Class,
+				SpeedKmh: kmh,
+				Speed: &SpeedMeasurement{LimitKmh: s.limit, ToleranceKmh: s.over - s.limit, StdErrKmh: fit.StdErrKmh,
+					DistanceM: fit.DistM, Duration: fit.Duration, Points: fit.Points},
 				Trajectory: slices.Clone(path[:end+1]),
 			})
 		}

@@ -84,6 +84,14 @@ func TestSpeeding(t *testing.T) {
 			if v.SpeedKmh < tc.minKmh || v.SpeedKmh > tc.maxKmh {
 				t.Errorf("SpeedKmh = %.1f, want %g to %g", v.SpeedKmh, tc.minKmh, tc.maxKmh)
 			}
+			// What the fine rests on: the threshold, the stretch, the fit.
+			m := v.Speed
+			if m == nil || m.LimitKmh != 50 || m.ToleranceKmh != 5 || m.DistanceM < DefaultSpeedDistanceM ||
+				m.Points < 3 || m.Duration <= 0 || v.SpeedKmh-2*m.StdErrKmh <= 55 {
+				t.Errorf("speed measurement %+v for %.1f km/h", m, v.SpeedKmh)
+			} else if got := m.DistanceM / m.Duration.Seconds() * 3.6; got < 0.9*v.SpeedKmh || got > 1.1*v.SpeedKmh {
+				t.Errorf("%.1f m in %v is %.1f km/h, reported %.1f", m.DistanceM, m.Duration, got, v.SpeedKmh)
+			}
 			// Reported with the point that ended the measured stretch.
 			last := tc.pts[at[0]]
 			if !v.Time.Equal(last.T) || v.Box != last.Box || len(v.Trajectory) != at[0]+1 {

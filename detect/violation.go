@@ -43,8 +43,22 @@ type Violation struct {
 	Class string
 	// SpeedKmh is the measured speed (speeding).
 	SpeedKmh float64
+	// Speed says how SpeedKmh was measured and what it was judged
+	// against (speeding).
+	Speed *SpeedMeasurement
 	// Phase is the signal phase at the offence (red light).
 	Phase string
 	// Trajectory is a copy of the track's path up to the offence.
 	Trajectory []TrackPoint
+}
+
+// SpeedMeasurement is what a speeding fine rests on: the stretch measured,
+// the fit's uncertainty and the threshold.
+type SpeedMeasurement struct {
+	LimitKmh, ToleranceKmh float64
+	// StdErrKmh is the standard error of the least-squares fit.
+	StdErrKmh float64
+	DistanceM float64
+	Duration  time.Duration
+	Points    int
 }

@@ -226,24 +226,25 @@ func (b *Builder) buildLogged(p pending) {
 func (b *Builder) build(p pending) error {
 	v := p.v
 	e := Event{
-		Schema:      Schema,
-		EventID:     EventID(b.Camera.ID, v.Type, v.TrackID, v.Time),
-		Camera:      b.Camera,
-		Type:        v.Type,
-		LegalRef:    b.LegalRefs[v.Type],
-		OffenceTime: v.Time.UTC().Format(TimeFormat),
-		DetectedAt:  p.detected.UTC().Format(TimeFormat),
-		TrackID:     v.TrackID,
-		Box:         BoxOf(v.Box, b.DetectWidth, b.DetectHeight),
-		Line:        v.Line,
-		Zone:        v.Zone,
-		Lane:        v.Lane,
-		Vehicle:     v.Class,
-		SpeedKmh:    math.Round(v.SpeedKmh*10) / 10,
-		SignalPhase: v.Phase,
-		Software:    b.Software,
-		KeyID:       b.Signer.KeyID(),
-		Models:      b.Models,
+		Schema:           Schema,
+		EventID:          EventID(b.Camera.ID, v.Type, v.TrackID, v.Time),
+		Camera:           b.Camera,
+		Type:             v.Type,
+		LegalRef:         b.LegalRefs[v.Type],
+		OffenceTime:      v.Time.UTC().Format(TimeFormat),
+		DetectedAt:       p.detected.UTC().Format(TimeFormat),
+		TrackID:          v.TrackID,
+		Box:              BoxOf(v.Box, b.DetectWidth, b.DetectHeight),
+		Line:             v.Line,
+		Zone:             v.Zone,
+		Lane:             v.Lane,
+		Vehicle:          v.Class,
+		SpeedKmh:         math.Round(v.SpeedKmh*10) / 10,
+		SpeedMeasurement: speedMeasurement(v.Speed),
+		SignalPhase:      v.Phase,
+		Software:         b.Software,
+		KeyID:            b.Signer.KeyID(),
+		Models:           b.Models,
 	}
 	var files []File
 	var notes []string
@@ -465,4 +466,22 @@ func (b *Builder) recoverIntents() ([]pending, error) {
 		})
 	}
 	return out, nil
+}
+
+// speedMeasurement is the event's account of a measured speed, rounded
+// as a reviewer reads it.
+func speedMeasurement(m *detect.SpeedMeasurement) *SpeedMeasurement {
+	if m == nil {
+		return nil
+	}
+	// Multiplied, rounded, divided: dividing by 0.1 would leave 25.700000000000003.
+	r := func(v float64, per float64) float64 { return math.Round(v*per) / per }
+	return &SpeedMeasurement{
+		LimitKmh:     m.LimitKmh,
+		ToleranceKmh: m.ToleranceKmh,
+		StdErrKmh:    r(m.StdErrKmh, 10),
+		DistanceM:    r(m.DistanceM, 10),
+		DurationS:    r(m.Duration.Seconds(), 1000),
+		Frames:       m.Points,
+	}
 }

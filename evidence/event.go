@@ -75,8 +75,10 @@ type Event struct {
 	Line        string `json:"line,omitempty"`
 	Zone        string `json:"zone,omitempty"`
 	Lane        string `json:"lane,omitempty"`
-	// SpeedKmh is the measured speed, where a rule measured it.
-	SpeedKmh float64 `json:"speed_kmh,omitempty"`
+	// SpeedKmh is the measured speed, where a rule measured it, and
+	// SpeedMeasurement how (speeding).
+	SpeedKmh         float64           `json:"speed_kmh,omitempty"`
+	SpeedMeasurement *SpeedMeasurement `json:"speed_measurement,omitempty"`
 	// SignalPhase is the signal's phase at the offence, where relevant.
 	SignalPhase string   `json:"signal_phase,omitempty"`
 	Evidence    []Object `json:"evidence"`
@@ -87,6 +89,22 @@ type Event struct {
 	Software          string `json:"software_version"`
 	// Models are the detector models that produced the event.
 	Models []ModelVersion `json:"models,omitempty"`
+}
+
+// SpeedMeasurement is how a speed was measured and what it was judged
+// against: the sanctions system needs the margin over the limit, and a
+// reviewer the stretch and the uncertainty.
+type SpeedMeasurement struct {
+	LimitKmh     float64 `json:"limit_kmh"`
+	ToleranceKmh float64 `json:"tolerance_kmh"`
+	// StdErrKmh is the standard error of the least-squares fit of distance
+	// against time; the rule fines only readings over limit + tolerance by
+	// at least twice it.
+	StdErrKmh float64 `json:"std_err_kmh"`
+	DistanceM float64 `json:"distance_m"`
+	DurationS float64 `json:"duration_s"`
+	// Frames is how many pictures the fit used.
+	Frames int `json:"frames"`
 }
 
 // EventID derives the id from what identifies the offence, so the same

@@ -15,19 +15,20 @@ import (
 func schemaTestEvent() Event {
 	t := time.Date(2026, 11, 27, 9, 30, 0, 123e6, time.UTC)
 	return Event{
-		Schema:      Schema,
-		EventID:     EventID("cam-01", "red_light", 7, t),
-		Camera:      Camera{ID: "cam-01", Name: "Main St / 3rd Ave northbound", Location: Location{Lat: 21.0278, Lon: 105.8342, Address: "Main St / 3rd Ave", Area: "Ba Dinh"}},
-		Type:        "red_light",
-		LegalRef:    "Decree 168/2024 art. 6.9.b",
-		OffenceTime: t.Format(TimeFormat),
-		DetectedAt:  t.Add(1500 * time.Millisecond).Format(TimeFormat),
-		TrackID:     7,
-		Vehicle:     "car",
-		Box:         Box{X: 100, Y: 200, W: 80, H: 60, FrameW: 640, FrameH: 360},
-		Line:        "stop-north",
-		SpeedKmh:    42.5,
-		SignalPhase: "red",
+		Schema:           Schema,
+		EventID:          EventID("cam-01", "red_light", 7, t),
+		Camera:           Camera{ID: "cam-01", Name: "Main St / 3rd Ave northbound", Location: Location{Lat: 21.0278, Lon: 105.8342, Address: "Main St / 3rd Ave", Area: "Ba Dinh"}},
+		Type:             "red_light",
+		LegalRef:         "Decree 168/2024 art. 6.9.b",
+		OffenceTime:      t.Format(TimeFormat),
+		DetectedAt:       t.Add(1500 * time.Millisecond).Format(TimeFormat),
+		TrackID:          7,
+		Vehicle:          "car",
+		Box:              Box{X: 100, Y: 200, W: 80, H: 60, FrameW: 640, FrameH: 360},
+		Line:             "stop-north",
+		SpeedKmh:         42.5,
+		SpeedMeasurement: &SpeedMeasurement{LimitKmh: 30, ToleranceKmh: 5, StdErrKmh: 0.8, DistanceM: 25.3, DurationS: 2.143, Frames: 52},
+		SignalPhase:      "red",
 		Evidence: []Object{
 			{Bucket: "evidence", Key: "violations/2026/11/27/cam-01/x/clip.mp4", Size: 123456, SHA256: strings.Repeat("ab", 32), ContentType: "video/mp4", Role: "clip"},
 			{Key: "violations/2026/11/27/cam-01/x/snapshot.jpg", Size: 0, SHA256: strings.Repeat("0", 64), ContentType: "image/jpeg", Role: "snapshot"},
@@ -72,7 +73,7 @@ func TestSchemaAcceptsValidEvents(t *testing.T) {
 	minimal := schemaTestEvent()
 	minimal.Camera = Camera{ID: "cam-02"}
 	minimal.LegalRef, minimal.Vehicle, minimal.Line, minimal.SignalPhase = "", "", "", ""
-	minimal.SpeedKmh, minimal.ManifestSignature, minimal.KeyID = 0, "", ""
+	minimal.SpeedKmh, minimal.SpeedMeasurement, minimal.ManifestSignature, minimal.KeyID = 0, nil, "", ""
 	minimal.Box = Box{}
 	minimal.Evidence = minimal.Evidence[1:]
 	b, err := json.Marshal(minimal)
@@ -111,6 +112,8 @@ func TestSchemaRejectsInvalidEvents(t *testing.T) {
 		{"box without frame size", func(m map[string]any) { delete(m["box"].(map[string]any), "frame_w") }},
 		{"signature not base64", func(m map[string]any) { m["manifest_signature"] = "not base64!" }},
 		{"negative speed", func(m map[string]any) { m["speed_kmh"] = -3 }},
+		{"speed measurement without its limit", func(m map[string]any) { delete(m["speed_measurement"].(map[string]any), "limit_kmh") }},
+		{"speed measured over no distance", func(m map[string]any) { m["speed_measurement"].(map[string]any)["distance_m"] = 0 }},
 		{"model without sha256", func(m map[string]any) { m["models"] = []any{map[string]any{"name": "x", "version": "1"}} }},
 		{"software_version missing", func(m map[string]any) { delete(m, "software_version") }},
 	} {

@@ -277,8 +277,9 @@ func checkLiveSpeeding(t *testing.T, events []evidence.Event, cam ops.Camera, cl
 		t.Fatal(err)
 	}
 	for _, e := range loopEvents {
-		if e.SpeedKmh == 0 {
-			t.Errorf("event %s: no speed", e.EventID)
+		if m := e.SpeedMeasurement; e.SpeedKmh == 0 || m == nil || m.LimitKmh != cam.Scene.Speed.LimitKmh ||
+			m.DistanceM < cam.Scene.Speed.MinDistanceM || e.SpeedKmh-2*m.StdErrKmh <= m.LimitKmh+m.ToleranceKmh {
+			t.Errorf("event %s: speed %.1f km/h, measurement %+v", e.EventID, e.SpeedKmh, m)
 			continue
 		}
 		ot, _ := time.Parse(evidence.TimeFormat, e.OffenceTime)
