@@ -240,19 +240,39 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 	}
 }
 
-func TestOutboxAlreadyPublishedIsNotPublishedAgain(t *testing.T) {
-	signer, _ := testSigner(t)
+// queuedPackage is one package an outbox queued while its store was down,
+// the outbox closed since, as by a worker that stopped; the store is
+// still down.
+type queuedPackage struct {
+	signer *Signer
+	key    ed25519.PublicKey
+	dir    string // the outbox
+	store  *switchableStore
+	events *checkingPublisher
+	pkg    Package
+}
+
+func queueOnePackage(t *testing.T) queuedPackage {
+	t.Helper()
+	q := queuedPackage{}
+	q.signer, q.key = testSigner(t)
 	root := t.TempDir()
-	dir := filepath.Join(root, "outbox")
-	store := &switchableStore{DirStore: DirStore{Root: filepath.Join(root, "store")}}
-	store.setDown(true)
-	p := &checkingPublisher{store: store.DirStore}
-	o := startOutbox(t, dir, store, p, signer, 0)
-	pkg := testPackage(t, signer, 1, 100)
-	if err := o.Add(pkg); err != nil {
+	q.dir = filepath.Join(root, "outbox")
+	q.store = &switchableStore{DirStore: DirStore{Root: filepath.Join(root, "store")}}
+	q.store.setDown(true)
+	q.events = &checkingPublisher{store: q.store.DirStore}
+	o := startOutbox(t, q.dir, q.store, q.events, q.signer, 0)
+	q.pkg = testPackage(t, q.signer, 1, 100)
+	if err := o.Add(q.pkg); err != nil {
 		t.Fatal(err)
 	}
 	o.Close()
+	return q
+}
+
+func TestOutboxAlreadyPublishedIsNotPublishedAgain(t *testing.T) {
+	q := queueOnePackage(t)
+	signer, dir, store, p, pkg := q.signer, q.dir, q.store, q.events, q.pkg
 	// As if the worker died between the broker's acknowledgement and the
 	// removal of the folder.
 	if err := os.WriteFile(filepath.Join(dir, packageName(pkg.Event), publishedMarker), nil, 0o644); err != nil {
@@ -360,18 +380,8 @@ func TestOutboxReplacementInterruptedByACrash(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			signer, pub := testSigner(t)
-			root := t.TempDir()
-			dir := filepath.Join(root, "outbox")
-			store := &switchableStore{DirStore: DirStore{Root: filepath.Join(root, "store")}}
-			store.setDown(true)
-			p := &checkingPublisher{store: store.DirStore}
-			o := startOutbox(t, dir, store, p, signer, 0)
-			pkg := testPackage(t, signer, 1, 100)
-			if err := o.Add(pkg); err != nil {
-				t.Fatal(err)
-			}
-			o.Close()
+			q := queueOnePackage(t)
+			signer, pub, dir, store, p, pkg := q.signer, q.key, q.dir, q.store, q.events, q.pkg
 
 			// The replacement a re-sign writes: a manifest with a note,
 			// its signature, the event carrying it.
