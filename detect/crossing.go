@@ -35,7 +35,17 @@ type crossingSide struct {
 	side int
 	// anchor is the last point clearly on that side.
 	anchor TrackPoint
+	// seen counts the observations stepped; prev and prev2 are the last
+	// two, as signed distances from the segment and times.
+	seen          int
+	prev, prev2   float64
+	prevT, prev2T time.Time
 }
+
+// maxUnseenCrossing is the longest gap between two observations across
+// which a crossing counts without question. Over a longer gap the track
+// must have been heading for the other side before it (see headed).
+const maxUnseenCrossing = 200 * time.Millisecond
 
 // dist is the signed distance of p from the segment's infinite extension.
 func (sc segmentCrossing) dist(p Point) float64 { return p.Sub(sc.from).Dot(sc.normal) }
@@ -45,6 +55,9 @@ func (sc segmentCrossing) dist(p Point) float64 { return p.Sub(sc.from).Dot(sc.n
 // the other, 0 for none.
 func (sc segmentCrossing) step(cs *crossingSide, p TrackPoint) int {
 	d := sc.dist(p.C)
+	// Remember the observations before p, for headed.
+	seen, prev, prev2, prevT, prev2T := cs.seen, cs.prev, cs.prev2, cs.prevT, cs.prev2T
+	cs.seen, cs.prev2, cs.prev2T, cs.prev, cs.prevT = cs.seen+1, cs.prev, cs.prevT, d, p.T
 	var s int
 	switch {
 	case d >= sc.margin:
@@ -69,7 +82,31 @@ func (sc segmentCrossing) step(cs *crossingSide, p TrackPoint) int {
 	if !SegmentsIntersect(from.C, p.C, sc.from, sc.to) {
 		return 0 // beside the segment, over its extension
 	}
+	if gap := p.T.Sub(prevT); gap > maxUnseenCrossing && seen >= 2 && !headed(prev2, prev, prev2T, prevT, d, gap) {
+		return 0
+	}
 	return s
+}
+
+// headed reports whether a track last seen at signed distance d1 (and d0
+// before that) and seen again gap later at d2 was already moving that way:
+// the distance its speed towards the line before the gap would have
+// covered is at least a quarter of the distance it turned up away. A
+// vehicle hidden while it crosses keeps going; a track that lost its
+// vehicle and took another, in the next lane over or after the picture
+// cut, jumps across the line without having moved towards it. A quarter,
+// not a half: a vehicle coming towards the camera speeds up in the
+// picture, and a blob that merges with its neighbour moves its centre (on
+// the two-way street, a real crossing after a 0.37 s gap turned up 89 px
+// away where its speed before said 36).
+func headed(d0, d1 float64, t0, t1 time.Time, d2 float64, gap time.Duration) bool {
+	dt := t1.Sub(t0).Seconds()
+	if !(dt > 0) {
+		return false
+	}
+	expected := (d1 - d0) / dt * gap.Seconds()
+	moved := d2 - d1
+	return moved*expected > 0 && math.Abs(expected) >= math.Abs(moved)/4
 }
 
 // boxMoved reports whether both ends of the box, measured along the

@@ -125,3 +125,34 @@ func TestSolidLineBlobMerge(t *testing.T) {
 		t.Errorf("%d violations, want none: %+v", len(vs), vs[0])
 	}
 }
+
+// TestSolidLineTrackJumpsAfterAGap: a vehicle drives along the line (down
+// the picture, 40 px left of it) and is lost; its track then takes a box
+// on the other side of the line. Only a vehicle that was already heading
+// for the line crossed it in the gap.
+func TestSolidLineTrackJumpsAfterAGap(t *testing.T) {
+	along := ruleFrames([]Point{{280, 20}, {280, 35}, {280, 50}, {280, 65}})
+	last := along[len(along)-1].T
+	tests := []struct {
+		name  string
+		gap   time.Duration
+		after Point
+		want  bool
+	}{
+		{"lost half a second, found 60 px across the line: another vehicle, not a crossing", 500 * time.Millisecond, Point{340, 140}, false},
+		{"lost for a frame, found across the line: a crossing (nothing to doubt)", frameDur, Point{340, 80}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			pts := append([]TrackPoint(nil), along...)
+			at := last.Add(tc.gap)
+			for k := range 3 {
+				pts = append(pts, ruleTrackPoint(at.Add(time.Duration(k)*frameDur), tc.after.Add(Point{0, float64(15 * k)})))
+			}
+			vs, _ := runRule(NewSolidLine([]Polyline{centreLine}, 8), &Track{ID: 1, Confirmed: true}, pts)
+			if got := len(vs) == 1; got != tc.want {
+				t.Fatalf("%d violations, want crossed=%v", len(vs), tc.want)
+			}
+		})
+	}
+}
