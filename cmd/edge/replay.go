@@ -22,8 +22,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
-
 	"github.com/stopline/stopline/evidence"
 	"github.com/stopline/stopline/ingest"
 	"github.com/stopline/stopline/ops"
@@ -339,7 +337,7 @@ func (r *replay) Run(ctx context.Context) (sum replaySummary, err error) {
 		// As the live source delivers it: parameter sets in front of each
 		// keyframe, arrival time on the stream's clock, no DTS (the ring
 		// buffer works it out, as it does for RTSP).
-		au.NALUs = withParamSets(au.NALUs, au.IDR, r.Clip.SPS, r.Clip.PPS)
+		au.NALUs = r.Clip.LiveNALUs(au)
 		au.Time = r.Start.Add(au.PTS)
 		au.DTS = 0
 		ring.Push(au)
@@ -415,31 +413,6 @@ func waitBuilt(ctx context.Context, b *evidence.Builder, n int) error {
 		case <-t.C:
 		}
 	}
-}
-
-// withParamSets returns an access unit's NAL units as a live camera sends
-// them: SPS and PPS in front of every keyframe (MP4 keeps them aside, in
-// the track header), no access unit delimiters.
-func withParamSets(nalus [][]byte, idr bool, sps, pps []byte) [][]byte {
-	out := make([][]byte, 0, len(nalus)+2)
-	if idr {
-		out = append(out, sps, pps)
-	}
-	for _, n := range nalus {
-		if len(n) == 0 {
-			continue
-		}
-		switch h264.NALUType(n[0] & 0x1f) {
-		case h264.NALUTypeAccessUnitDelimiter:
-			continue
-		case h264.NALUTypeSPS, h264.NALUTypePPS:
-			if idr {
-				continue // already in front
-			}
-		}
-		out = append(out, n)
-	}
-	return out
 }
 
 // loadReplayInput reads an H.264 MP4, converting anything else ffmpeg

@@ -250,7 +250,7 @@ func replayTracks(t *testing.T, camera, path string, cc ops.Camera, extra []*det
 	found := make([][]detect.Violation, len(extra))
 	var f ingest.Frame
 	for _, au := range clip.AUs {
-		au.NALUs = withParamSets(au.NALUs, au.IDR, clip.SPS, clip.PPS)
+		au.NALUs = clip.LiveNALUs(au)
 		ok, err := dec.Decode(au.NALUs, au.PTS, &f)
 		if err != nil || !ok {
 			continue

@@ -159,7 +159,7 @@ func (c *camera) send(au *ingest.AccessUnit, rtpTime uint32, ntp time.Time) {
 		// when it resumes, the clock has moved on.
 		return
 	}
-	nalus := c.withParams(au)
+	nalus := c.clip.LiveNALUs(*au)
 	if c.corruptLeft > 0 {
 		nalus = corruptAU(nalus)
 		c.corruptLeft--
@@ -177,31 +177,6 @@ func (c *camera) send(au *ingest.AccessUnit, rtpTime uint32, ntp time.Time) {
 		}
 	}
 	c.framesSent++
-}
-
-// withParams puts the clip's SPS and PPS in front of every IDR access unit,
-// so that a client joining or recovering at any keyframe can decode it
-// without relying on the SDP. AUDs are removed: RTP does not need them.
-func (c *camera) withParams(au *ingest.AccessUnit) [][]byte {
-	out := make([][]byte, 0, len(au.NALUs)+2)
-	if au.IDR {
-		out = append(out, c.clip.SPS, c.clip.PPS)
-	}
-	for _, n := range au.NALUs {
-		if len(n) == 0 {
-			continue
-		}
-		switch h264.NALUType(n[0] & 0x1f) {
-		case h264.NALUTypeAccessUnitDelimiter:
-			continue
-		case h264.NALUTypeSPS, h264.NALUTypePPS:
-			if au.IDR {
-				continue // already in front
-			}
-		}
-		out = append(out, n)
-	}
-	return out
 }
 
 // corruptAU returns a copy of the access unit in which the middle half of
