@@ -67,7 +67,7 @@ func startEdge(t *testing.T, bin, config string) *edgeProcess {
 // repeat an event under its own id.
 func TestKilledWorkerDeliversEveryViolationAfterRestart(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs real-time video through four crashes (about 60 s)")
+		t.Skip("-short: needs about 60 s of real-time video through four crashes; make test runs it")
 	}
 	bin := simcamtest.BuildBinary(t, "github.com/stopline/stopline/cmd/edge")
 	mio := miniotest.Start(t)

@@ -167,7 +167,7 @@ cameras:
 // violation arrives exactly once.
 func TestDeliveryThroughStoreAndBrokerOutages(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs real-time video through two outages (about 90 s)")
+		t.Skip("-short: needs about 90 s of real-time video through two outages; make test runs it")
 	}
 	mio := miniotest.Start(t)
 	br := startBroker(t)

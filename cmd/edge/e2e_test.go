@@ -62,7 +62,7 @@ func readLabels(t *testing.T, clip string) labels {
 // clip, and every speed within 3 % of the hand measurement.
 func TestEdgeFindsLabelledViolationsOnRealFootage(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs two loops of real footage in real time (about 80 s)")
+		t.Skip("-short: needs about 80 s, two loops of real footage in real time; make test runs it")
 	}
 	// Each camera runs the detection its scene suits: motion gating the
 	// network on the street, motion alone on the straight-down view, where
