@@ -165,6 +165,7 @@ type Pipeline struct {
 	yuvBuf   []byte
 	bgr      gocv.Mat
 	motion   *Motion
+	contact  bool // detections get their road contact row (Detection.Contact)
 	dnn      *DNN
 	colour   *ColourClassifier
 	pushed   *PushedPhases
@@ -243,7 +244,10 @@ func NewPipeline(cfg Config, deps Deps) (p *Pipeline, err error) {
 	}
 	rc := cfg.Rules
 	rc.Frame = image.Rect(0, 0, cfg.Width, cfg.Height)
-	rc.Contact = p.motion != nil
+	// Only the speeding rule reads the contact rows: without a speed
+	// calibration the frame loop does not look for them.
+	p.contact = p.motion != nil && cfg.Scene.Speed != nil
+	rc.Contact = p.contact
 	if p.rules, err = RulesFor(cfg.Scene, phases, rc); err != nil {
 		return nil, err
 	}
@@ -317,7 +321,7 @@ func (p *Pipeline) Process(frame []byte, t time.Time) ([]Violation, error) {
 		p.dnn.Skip()
 	}
 
-	if p.motion != nil {
+	if p.contact {
 		mask := p.motion.Mask()
 		if data, err := mask.DataPtrUint8(); err == nil {
 			for i := range p.dets {

@@ -12,8 +12,9 @@ type TrackPoint struct {
 	C   Point // centre of Box
 	Box image.Rectangle
 	// Contact is the picture row where the vehicle meets the road, from
-	// the motion detector's foreground, or 0 when it was not found (no
-	// motion detector, or no clear edge): see contactRow.
+	// the motion detector's foreground, or 0 when it was not looked for
+	// (no motion detector, or no speed calibration to use it) or not
+	// found (no clear edge): see contactRow.
 	Contact int
 }
 
