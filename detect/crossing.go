@@ -177,31 +177,36 @@ type trackStates[S any] struct {
 }
 
 type trackState[S any] struct {
-	gen uint64 // the last Check that saw the track
-	s   S
+	gen    uint64 // the last Check that saw the track
+	cursor trackCursor
+	s      S
 }
 
-// begin starts a Check.
-func (ts *trackStates[S]) begin() {
+// newPoints is the walk every rule's Check makes: it calls visit with
+// every trajectory point the confirmed tracks gained since the last call,
+// oldest first, with the rule's state for the track (the path up to the
+// point is tr.Trajectory[:i+1]). The tracks missing from the list are
+// forgotten.
+func (ts *trackStates[S]) newPoints(tracks []*Track, visit func(tr *Track, st *S, i int)) {
 	ts.gen++
 	if ts.states == nil {
 		ts.states = make(map[int]*trackState[S])
 	}
-}
-
-// get is the state of track id, new if unknown, marked as seen.
-func (ts *trackStates[S]) get(id int) *S {
-	st := ts.states[id]
-	if st == nil {
-		st = &trackState[S]{}
-		ts.states[id] = st
+	for _, tr := range tracks {
+		if !tr.Confirmed || len(tr.Trajectory) == 0 {
+			continue
+		}
+		st := ts.states[tr.ID]
+		if st == nil {
+			st = &trackState[S]{}
+			ts.states[tr.ID] = st
+		}
+		st.gen = ts.gen
+		for i := st.cursor.next(tr); i < len(tr.Trajectory); i++ {
+			st.cursor.done(tr.Trajectory[i])
+			visit(tr, &st.s, i)
+		}
 	}
-	st.gen = ts.gen
-	return &st.s
-}
-
-// end forgets the tracks this Check did not see.
-func (ts *trackStates[S]) end() {
 	for id, st := range ts.states {
 		if st.gen != ts.gen {
 			delete(ts.states, id)

@@ -26,7 +26,6 @@ type IllegalStop struct {
 }
 
 type stopTrack struct {
-	cursor   trackCursor
 	standing bool
 	zone     int        // the zone the stop began in
 	start    TrackPoint // where and when the stop began
@@ -61,39 +60,30 @@ func NewIllegalStop(zones []Zone, h *Homography, radius float64) *IllegalStop {
 // Check examines the points the confirmed tracks gained since the last
 // call. Tracks missing from the list are forgotten.
 func (s *IllegalStop) Check(tracks []*Track, _ time.Time) []Violation {
-	s.tracks.begin()
-	defer s.tracks.end()
 	var out []Violation
-	for _, tr := range tracks {
-		if !tr.Confirmed || len(tr.Trajectory) == 0 {
-			continue
+	s.tracks.newPoints(tracks, func(tr *Track, st *stopTrack, i int) {
+		p := tr.Trajectory[i]
+		if st.fired {
+			return
 		}
-		st := s.tracks.get(tr.ID)
-		for i := st.cursor.next(tr); i < len(tr.Trajectory); i++ {
-			p := tr.Trajectory[i]
-			st.cursor.done(p)
-			if st.fired {
-				continue
-			}
-			if !s.stillStanding(st, p) {
-				continue
-			}
-			z := s.zones[st.zone]
-			if p.T.Sub(st.start.T) <= z.MaxStop {
-				continue
-			}
-			st.fired = true
-			out = append(out, Violation{
-				Type:       TypeIllegalStop,
-				TrackID:    tr.ID,
-				Time:       st.start.T.Add(z.MaxStop),
-				Box:        p.Box,
-				Zone:       z.Name,
-				Class:      tr.Class,
-				Trajectory: slices.Clone(tr.Trajectory[:i+1]),
-			})
+		if !s.stillStanding(st, p) {
+			return
 		}
-	}
+		z := s.zones[st.zone]
+		if p.T.Sub(st.start.T) <= z.MaxStop {
+			return
+		}
+		st.fired = true
+		out = append(out, Violation{
+			Type:       TypeIllegalStop,
+			TrackID:    tr.ID,
+			Time:       st.start.T.Add(z.MaxStop),
+			Box:        p.Box,
+			Zone:       z.Name,
+			Class:      tr.Class,
+			Trajectory: slices.Clone(tr.Trajectory[:i+1]),
+		})
+	})
 	return out
 }
 

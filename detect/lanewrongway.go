@@ -31,8 +31,7 @@ type LaneWrongWay struct {
 }
 
 type laneWrongWayTrack struct {
-	cursor trackCursor
-	fired  bool
+	fired bool
 }
 
 // NewLaneWrongWay returns the rule for the validated lanes that have a
@@ -55,38 +54,29 @@ func NewLaneWrongWay(lanes []Lane, h *Homography) *LaneWrongWay {
 // Check examines the points the confirmed tracks gained since the last
 // call. Tracks missing from the list are forgotten.
 func (w *LaneWrongWay) Check(tracks []*Track, _ time.Time) []Violation {
-	w.tracks.begin()
-	defer w.tracks.end()
 	var out []Violation
-	for _, tr := range tracks {
-		if !tr.Confirmed || len(tr.Trajectory) == 0 {
-			continue
+	w.tracks.newPoints(tracks, func(tr *Track, st *laneWrongWayTrack, i int) {
+		path := tr.Trajectory[:i+1]
+		if st.fired {
+			return
 		}
-		st := w.tracks.get(tr.ID)
-		for i := st.cursor.next(tr); i < len(tr.Trajectory); i++ {
-			path := tr.Trajectory[:i+1]
-			st.cursor.done(path[i])
-			if st.fired {
+		for li := range w.lanes {
+			if !w.against(li, path) {
 				continue
 			}
-			for li := range w.lanes {
-				if !w.against(li, path) {
-					continue
-				}
-				st.fired = true
-				out = append(out, Violation{
-					Type:       TypeWrongWay,
-					TrackID:    tr.ID,
-					Time:       path[i].T,
-					Box:        path[i].Box,
-					Lane:       w.lanes[li].Name,
-					Class:      tr.Class,
-					Trajectory: slices.Clone(path),
-				})
-				break
-			}
+			st.fired = true
+			out = append(out, Violation{
+				Type:       TypeWrongWay,
+				TrackID:    tr.ID,
+				Time:       path[i].T,
+				Box:        path[i].Box,
+				Lane:       w.lanes[li].Name,
+				Class:      tr.Class,
+				Trajectory: slices.Clone(path),
+			})
+			break
 		}
-	}
+	})
 	return out
 }
 

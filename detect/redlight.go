@@ -27,9 +27,8 @@ type RedLight struct {
 }
 
 type redLightTrack struct {
-	cursor trackCursor
-	side   crossingSide
-	fired  bool
+	side  crossingSide
+	fired bool
 }
 
 // NewRedLight returns the rule for a validated stop line. margin is the
@@ -50,37 +49,28 @@ func NewRedLight(stop Line, phases PhaseSource, grace time.Duration, margin floa
 // Check examines the points the confirmed tracks gained since the last
 // call. Tracks missing from the list are forgotten.
 func (r *RedLight) Check(tracks []*Track, _ time.Time) []Violation {
-	r.tracks.begin()
-	defer r.tracks.end()
 	var out []Violation
-	for _, tr := range tracks {
-		if !tr.Confirmed || len(tr.Trajectory) == 0 {
-			continue
+	r.tracks.newPoints(tracks, func(tr *Track, st *redLightTrack, i int) {
+		path := tr.Trajectory[:i+1]
+		if r.cross.step(&st.side, path[i]) != 1 || st.fired {
+			return
 		}
-		st := r.tracks.get(tr.ID)
-		for i := st.cursor.next(tr); i < len(tr.Trajectory); i++ {
-			path := tr.Trajectory[:i+1]
-			st.cursor.done(path[i])
-			if r.cross.step(&st.side, path[i]) != 1 || st.fired {
-				continue
-			}
-			tc := r.cross.crossingTime(path, 1)
-			if !r.isRed(tc) {
-				continue
-			}
-			st.fired = true
-			out = append(out, Violation{
-				Type:       TypeRedLight,
-				TrackID:    tr.ID,
-				Time:       tc,
-				Box:        path[i].Box,
-				Line:       r.line.Name,
-				Class:      tr.Class,
-				Phase:      string(PhaseRed),
-				Trajectory: slices.Clone(path),
-			})
+		tc := r.cross.crossingTime(path, 1)
+		if !r.isRed(tc) {
+			return
 		}
-	}
+		st.fired = true
+		out = append(out, Violation{
+			Type:       TypeRedLight,
+			TrackID:    tr.ID,
+			Time:       tc,
+			Box:        path[i].Box,
+			Line:       r.line.Name,
+			Class:      tr.Class,
+			Phase:      string(PhaseRed),
+			Trajectory: slices.Clone(path),
+		})
+	})
 	return out
 }
 

@@ -35,9 +35,8 @@ type RestrictedLane struct {
 }
 
 type restrictedTrack struct {
-	cursor trackCursor
-	stays  []laneStay // one per lane
-	fired  bool
+	stays []laneStay // one per lane
+	fired bool
 }
 
 // laneStay is a track's current stay in one lane.
@@ -76,55 +75,46 @@ func laneDistance(l Lane, h *Homography) float64 {
 // Check examines the points the confirmed tracks gained since the last
 // call. Tracks missing from the list are forgotten.
 func (r *RestrictedLane) Check(tracks []*Track, _ time.Time) []Violation {
-	r.tracks.begin()
-	defer r.tracks.end()
 	var out []Violation
-	for _, tr := range tracks {
-		if !tr.Confirmed || len(tr.Trajectory) == 0 {
-			continue
-		}
-		st := r.tracks.get(tr.ID)
+	r.tracks.newPoints(tracks, func(tr *Track, st *restrictedTrack, i int) {
 		if st.stays == nil {
 			st.stays = make([]laneStay, len(r.lanes))
 		}
-		for i := st.cursor.next(tr); i < len(tr.Trajectory); i++ {
-			p := tr.Trajectory[i]
-			st.cursor.done(p)
-			g := GroundPoint(p.Box)
-			for li, l := range r.lanes {
-				stay := &st.stays[li]
-				if !insidePolygon(l.Points, g) {
-					stay.in = false
-					continue
-				}
-				if !stay.in {
-					stay.in, stay.entry = true, p
-					continue
-				}
-				// The class is read now, not at entry: the detector's
-				// vote may only have settled on it since.
-				if st.fired || tr.Class == "" || slices.Contains(l.Allowed, tr.Class) {
-					continue
-				}
-				if !(r.ground.dist(GroundPoint(stay.entry.Box), g) >= r.minDist[li]) {
-					continue
-				}
-				if !r.Frame.Empty() && !p.Box.In(r.Frame.Inset(edgeMargin)) {
-					continue
-				}
-				st.fired = true
-				out = append(out, Violation{
-					Type:       TypeRestrictedLane,
-					TrackID:    tr.ID,
-					Time:       p.T,
-					Box:        p.Box,
-					Lane:       l.Name,
-					Class:      tr.Class,
-					Trajectory: slices.Clone(tr.Trajectory[:i+1]),
-				})
+		p := tr.Trajectory[i]
+		g := GroundPoint(p.Box)
+		for li, l := range r.lanes {
+			stay := &st.stays[li]
+			if !insidePolygon(l.Points, g) {
+				stay.in = false
+				continue
 			}
+			if !stay.in {
+				stay.in, stay.entry = true, p
+				continue
+			}
+			// The class is read now, not at entry: the detector's
+			// vote may only have settled on it since.
+			if st.fired || tr.Class == "" || slices.Contains(l.Allowed, tr.Class) {
+				continue
+			}
+			if !(r.ground.dist(GroundPoint(stay.entry.Box), g) >= r.minDist[li]) {
+				continue
+			}
+			if !r.Frame.Empty() && !p.Box.In(r.Frame.Inset(edgeMargin)) {
+				continue
+			}
+			st.fired = true
+			out = append(out, Violation{
+				Type:       TypeRestrictedLane,
+				TrackID:    tr.ID,
+				Time:       p.T,
+				Box:        p.Box,
+				Lane:       l.Name,
+				Class:      tr.Class,
+				Trajectory: slices.Clone(tr.Trajectory[:i+1]),
+			})
 		}
-	}
+	})
 	return out
 }
 

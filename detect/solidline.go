@@ -24,9 +24,8 @@ type solidSegment struct {
 }
 
 type solidTrack struct {
-	cursor trackCursor
-	sides  []crossingSide // one per segment
-	fired  bool
+	sides []crossingSide // one per segment
+	fired bool
 }
 
 // NewSolidLine returns the rule for validated solid lines. margin is the
@@ -48,37 +47,28 @@ func NewSolidLine(lines []Polyline, margin float64) *SolidLine {
 // Check examines the points the confirmed tracks gained since the last
 // call. Tracks missing from the list are forgotten.
 func (s *SolidLine) Check(tracks []*Track, _ time.Time) []Violation {
-	s.tracks.begin()
-	defer s.tracks.end()
 	var out []Violation
-	for _, tr := range tracks {
-		if !tr.Confirmed || len(tr.Trajectory) == 0 {
-			continue
-		}
-		st := s.tracks.get(tr.ID)
+	s.tracks.newPoints(tracks, func(tr *Track, st *solidTrack, i int) {
 		if st.sides == nil {
 			st.sides = make([]crossingSide, len(s.segs))
 		}
-		for i := st.cursor.next(tr); i < len(tr.Trajectory); i++ {
-			path := tr.Trajectory[:i+1]
-			st.cursor.done(path[i])
-			for k, seg := range s.segs {
-				dir := seg.cross.step(&st.sides[k], path[i])
-				if dir == 0 || st.fired {
-					continue
-				}
-				st.fired = true
-				out = append(out, Violation{
-					Type:       TypeSolidLine,
-					TrackID:    tr.ID,
-					Time:       seg.cross.crossingTime(path, dir),
-					Box:        path[i].Box,
-					Line:       s.lines[seg.line].Name,
-					Class:      tr.Class,
-					Trajectory: slices.Clone(path),
-				})
+		path := tr.Trajectory[:i+1]
+		for k, seg := range s.segs {
+			dir := seg.cross.step(&st.sides[k], path[i])
+			if dir == 0 || st.fired {
+				continue
 			}
+			st.fired = true
+			out = append(out, Violation{
+				Type:       TypeSolidLine,
+				TrackID:    tr.ID,
+				Time:       seg.cross.crossingTime(path, dir),
+				Box:        path[i].Box,
+				Line:       s.lines[seg.line].Name,
+				Class:      tr.Class,
+				Trajectory: slices.Clone(path),
+			})
 		}
-	}
+	})
 	return out
 }

@@ -36,8 +36,7 @@ type Speeding struct {
 }
 
 type speedingTrack struct {
-	cursor trackCursor
-	fired  bool
+	fired bool
 	// clean is the index of the first trajectory point since the vehicle
 	// was last overlapped by another: a box cut or stretched by a vehicle
 	// in front has no true bottom edge, so the stretch restarts after it.
@@ -71,56 +70,47 @@ func NewSpeeding(sp Speed) (*Speeding, error) {
 // call as the end of a stretch. Tracks missing from the list are
 // forgotten.
 func (s *Speeding) Check(tracks []*Track, t time.Time) []Violation {
-	s.tracks.begin()
-	defer s.tracks.end()
 	var out []Violation
-	for _, tr := range tracks {
-		if !tr.Confirmed || len(tr.Trajectory) == 0 {
-			continue
+	s.tracks.newPoints(tracks, func(tr *Track, st *speedingTrack, i int) {
+		if !s.Contact && tr.Trajectory[i].T.Equal(t) && overlapped(tr, tracks) {
+			st.clean = i + 1
 		}
-		st := s.tracks.get(tr.ID)
-		for i := st.cursor.next(tr); i < len(tr.Trajectory); i++ {
-			st.cursor.done(tr.Trajectory[i])
-			if !s.Contact && tr.Trajectory[i].T.Equal(t) && overlapped(tr, tracks) {
-				st.clean = i + 1
-			}
-			if st.fired || i < st.clean || !s.usable(tr.Trajectory[i]) {
-				continue
-			}
-			// The stretch measured is the latest run of points inside the
-			// calibrated quadrilateral (since the last overlap, without
-			// Contact), keeping those with a road contact (with Contact).
-			start := i
-			for start > st.clean && insidePolygon(s.zone, tr.Trajectory[start-1].Foot()) {
-				start--
-			}
-			path := s.path[:0]
-			for _, p := range tr.Trajectory[start : i+1] {
-				if s.usable(p) {
-					path = append(path, p)
-				}
-			}
-			s.path = path
-			fit, ok := FitSpeed(path, s.h, s.minDist)
-			kmh := fit.Kmh
-			if !ok || kmh-speedConfidence*fit.StdErrKmh <= s.over || !s.consistent(path, kmh) {
-				continue
-			}
-			end := s.lastUsable(path)
-			st.fired = true
-			out = append(out, Violation{
-				Type:     TypeSpeeding,
-				TrackID:  tr.ID,
-				Time:     path[end].T,
-				Box:      path[end].Box,
-				Class:    tr.Class,
-				SpeedKmh: kmh,
-				Speed: &SpeedMeasurement{LimitKmh: s.limit, ToleranceKmh: s.over - s.limit, StdErrKmh: fit.StdErrKmh,
-					DistanceM: fit.DistM, Duration: fit.Duration, Points: fit.Points},
-				Trajectory: slices.Clone(path[:end+1]),
-			})
+		if st.fired || i < st.clean || !s.usable(tr.Trajectory[i]) {
+			return
 		}
-	}
+		// The stretch measured is the latest run of points inside the
+		// calibrated quadrilateral (since the last overlap, without
+		// Contact), keeping those with a road contact (with Contact).
+		start := i
+		for start > st.clean && insidePolygon(s.zone, tr.Trajectory[start-1].Foot()) {
+			start--
+		}
+		path := s.path[:0]
+		for _, p := range tr.Trajectory[start : i+1] {
+			if s.usable(p) {
+				path = append(path, p)
+			}
+		}
+		s.path = path
+		fit, ok := FitSpeed(path, s.h, s.minDist)
+		kmh := fit.Kmh
+		if !ok || kmh-speedConfidence*fit.StdErrKmh <= s.over || !s.consistent(path, kmh) {
+			return
+		}
+		end := s.lastUsable(path)
+		st.fired = true
+		out = append(out, Violation{
+			Type:     TypeSpeeding,
+			TrackID:  tr.ID,
+			Time:     path[end].T,
+			Box:      path[end].Box,
+			Class:    tr.Class,
+			SpeedKmh: kmh,
+			Speed: &SpeedMeasurement{LimitKmh: s.limit, ToleranceKmh: s.over - s.limit, StdErrKmh: fit.StdErrKmh,
+				DistanceM: fit.DistM, Duration: fit.Duration, Points: fit.Points},
+			Trajectory: slices.Clone(path[:end+1]),
+		})
+	})
 	return out
 }
 

@@ -39,9 +39,8 @@ type WrongWay struct {
 
 // wrongWayTrack is what the rule remembers about one track.
 type wrongWayTrack struct {
-	cursor trackCursor
-	sides  []crossingSide // one per line
-	fired  []bool         // one per line: its violation was reported
+	sides []crossingSide // one per line
+	fired []bool         // one per line: its violation was reported
 }
 
 // NewWrongWay returns the rule for the given lines, which must have been
@@ -58,37 +57,28 @@ func NewWrongWay(lines []Line, cfg WrongWayConfig) *WrongWay {
 // the last call and returns the wrong-way crossings among them. Tracks
 // missing from the list are gone and forgotten.
 func (w *WrongWay) Check(tracks []*Track, _ time.Time) []Violation {
-	w.tracks.begin()
-	defer w.tracks.end()
 	var out []Violation
-	for _, tr := range tracks {
-		if !tr.Confirmed || len(tr.Trajectory) == 0 {
-			continue
-		}
-		st := w.tracks.get(tr.ID)
+	w.tracks.newPoints(tracks, func(tr *Track, st *wrongWayTrack, i int) {
 		if st.sides == nil {
 			st.sides = make([]crossingSide, len(w.lines))
 			st.fired = make([]bool, len(w.lines))
 		}
-		for i := st.cursor.next(tr); i < len(tr.Trajectory); i++ {
-			path := tr.Trajectory[:i+1]
-			st.cursor.done(path[i])
-			for li, c := range w.crosses {
-				// -1: onto the side an allowed crossing starts from.
-				if c.step(&st.sides[li], path[i]) != -1 || st.fired[li] {
-					continue
-				}
-				st.fired[li] = true
-				out = append(out, Violation{
-					Type:       TypeWrongWay,
-					TrackID:    tr.ID,
-					Time:       c.crossingTime(path, -1),
-					Box:        path[i].Box,
-					Line:       w.lines[li].Name,
-					Trajectory: slices.Clone(path),
-				})
+		path := tr.Trajectory[:i+1]
+		for li, c := range w.crosses {
+			// -1: onto the side an allowed crossing starts from.
+			if c.step(&st.sides[li], path[i]) != -1 || st.fired[li] {
+				continue
 			}
+			st.fired[li] = true
+			out = append(out, Violation{
+				Type:       TypeWrongWay,
+				TrackID:    tr.ID,
+				Time:       c.crossingTime(path, -1),
+				Box:        path[i].Box,
+				Line:       w.lines[li].Name,
+				Trajectory: slices.Clone(path),
+			})
 		}
-	}
+	})
 	return out
 }
