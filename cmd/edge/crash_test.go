@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,31 +18,13 @@ import (
 // edgeProcess is the edge binary running as a real process.
 type edgeProcess struct {
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *simcamtest.LogBuffer
 	done chan struct{}
-}
-
-// syncBuffer collects a process's or the worker's log lines for inspection.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func startEdge(t *testing.T, bin, config string) *edgeProcess {
 	t.Helper()
-	p := &edgeProcess{cmd: exec.Command(bin, "run", "-config", config), logs: &syncBuffer{}, done: make(chan struct{})}
+	p := &edgeProcess{cmd: exec.Command(bin, "run", "-config", config), logs: &simcamtest.LogBuffer{}, done: make(chan struct{})}
 	p.cmd.Stderr = p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -178,7 +178,7 @@ func TestDeliveryThroughStoreAndBrokerOutages(t *testing.T) {
 		t.Fatal(err)
 	}
 	cons := startConsumer(t, br.addr(), mio.Client())
-	var logs syncBuffer
+	var logs simcamtest.LogBuffer
 	w := startWorker(t, cfg, &logs)
 	defer func() {
 		if t.Failed() {

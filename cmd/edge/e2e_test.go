@@ -148,7 +148,7 @@ cameras:
 	sc := speedCfg.Cameras[0]
 	sc.ID, sc.URL = speedCam, sim.URL(speedCam)
 	cfg.Cameras = append(cfg.Cameras, sc)
-	var logs syncBuffer
+	var logs simcamtest.LogBuffer
 	w := startWorker(t, cfg, &logs)
 
 	// Evaluate, per camera, the first whole loop that starts after the
@@ -347,7 +347,7 @@ func checkEvidence(t *testing.T, root string, pub ed25519.PublicKey, e evidence.
 	}
 }
 
-func startWorker(t *testing.T, cfg *ops.Config, logs *syncBuffer) *Worker {
+func startWorker(t *testing.T, cfg *ops.Config, logs *simcamtest.LogBuffer) *Worker {
 	t.Helper()
 	w := &Worker{Config: cfg, Log: slog.New(slog.NewTextHandler(logs, nil)), Version: "test"}
 	if err := w.Start(); err != nil {

@@ -158,7 +158,7 @@ type Simcam struct {
 
 	t        testing.TB
 	cmd      *exec.Cmd
-	stderr   *lockedBuffer
+	stderr   *LogBuffer
 	exited   chan struct{} // closed once the process is reaped
 	waitErr  error         // valid after exited is closed
 	stopOnce sync.Once
@@ -186,7 +186,7 @@ func Start(t testing.TB, listen string, cameras map[string]string) *Simcam {
 	s := &Simcam{
 		t:      t,
 		cmd:    exec.Command(bin, args...),
-		stderr: &lockedBuffer{},
+		stderr: &LogBuffer{},
 		exited: make(chan struct{}),
 	}
 	s.cmd.Stdout = ready
@@ -371,19 +371,20 @@ func (w *readyWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// lockedBuffer collects stderr while the test reads it.
-type lockedBuffer struct {
+// LogBuffer collects a process's output or a logger's lines while the
+// test reads them; safe for concurrent use.
+type LogBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *LogBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *LogBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
