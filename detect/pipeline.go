@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -97,6 +99,9 @@ func (c Config) Validate() error {
 	errs = append(errs, prefixed("motion.", c.Motion.Validate())...)
 	if c.Mode != ModeMotion {
 		errs = append(errs, prefixed("dnn.", c.DNN.Validate())...)
+		if c.DNN.Model != "" && !slices.Contains(models.Names(), c.DNN.Model) {
+			errs = append(errs, fmt.Errorf("dnn.model: %q is not a model this binary carries (%s)", c.DNN.Model, strings.Join(models.Names(), ", ")))
+		}
 	}
 	errs = append(errs, c.Tracker.Validate()) // names its fields tracker.*
 	errs = append(errs, prefixed("rules.", c.Rules.Validate())...)
@@ -184,11 +189,13 @@ type ModelVersion struct{ Name, Version, SHA256 string }
 
 // NewPipeline validates cfg and allocates the pipeline's buffers and
 // stages.
-func NewPipeline(cfg Config, deps Deps) (p *Pipeline, err error) {
+func NewPipeline(cfg Config, deps Deps) (_ *Pipeline, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("detect config: %w", err)
 	}
-	p = &Pipeline{cfg: cfg, tracker: NewSORT(cfg.Tracker)}
+	// p is not the named result: every error return sets that to nil, and
+	// the half-built pipeline must still be freed.
+	p := &Pipeline{cfg: cfg, tracker: NewSORT(cfg.Tracker)}
 	defer func() {
 		if err != nil {
 			p.Close()

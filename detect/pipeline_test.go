@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gocv.io/x/gocv"
+
+	"github.com/stopline/stopline/models"
 )
 
 // What street_twoway_ahmetozlu_input_video.mp4 shows, from watching it
@@ -164,6 +166,29 @@ func TestPipelineProcessErrors(t *testing.T) {
 	}
 }
 
+// A stage that fails after the pipeline's buffers exist must free them
+// and return the error: the half-built pipeline once panicked in Close
+// (a nil receiver) and took every other camera of the worker down.
+func TestNewPipelineFailingLateReturnsAnError(t *testing.T) {
+	cfg := DefaultConfig(640, 360)
+	cfg.Mode = ModeDNN
+	// The model the config names, with no vehicle class: NewDNN refuses it
+	// after the frame buffers are allocated.
+	m, err := models.Load(cfg.DNN.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := *m
+	broken.Classes = []string{"apple", "pear"}
+	p, err := NewPipeline(cfg, Deps{Model: &broken})
+	if err == nil || !strings.Contains(err.Error(), "none of its 2 classes is a vehicle class") {
+		t.Fatalf("error %v, want the model refused", err)
+	}
+	if p != nil {
+		t.Errorf("pipeline %p returned with an error", p)
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	tests := []struct {
 		name string
@@ -180,6 +205,7 @@ func TestConfigValidate(t *testing.T) {
 		{"mode", func(c *Config) { c.Mode = "radar" }, `mode: "radar" is not motion, dnn or both`},
 		{"dnn", func(c *Config) { c.DNN.Confidence = 0 }, "dnn.confidence: 0 must be in (0, 1)"},
 		{"refresh", func(c *Config) { c.Refresh = 0 }, "refresh: 0s must be positive"},
+		{"unknown model", func(c *Config) { c.DNN.Model = "yolo-v99" }, `dnn.model: "yolo-v99" is not a model this binary carries (yolo-fastest-1.1, yolox-nano)`},
 		{"several stages", func(c *Config) { c.Motion.History = 0; c.Tracker.MinIoU = 2 }, "motion.history: 0 must be at least 1\ntracker.min_iou: 2 must be in (0, 1]"},
 	}
 	if err := DefaultConfig(640, 360).Validate(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"log/slog"
@@ -46,15 +47,18 @@ func (c ClipConfig) WithDefaults() ClipConfig {
 
 // Validate checks the fields; errors name the field.
 func (c ClipConfig) Validate() error {
-	switch {
-	case c.PreRoll < 0:
-		return fmt.Errorf("pre_roll: negative")
-	case c.PostRoll < 0:
-		return fmt.Errorf("post_roll: negative")
-	case c.Patience < 0:
-		return fmt.Errorf("patience: negative")
+	var errs []error
+	for _, d := range []struct {
+		field string
+		v     time.Duration
+	}{{"pre_roll", c.PreRoll}, {"post_roll", c.PostRoll}, {"patience", c.Patience}} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("%s: negative", d.field))
+		} else if d.v > 10*time.Minute {
+			errs = append(errs, fmt.Errorf("%s: %v is more than 10m", d.field, d.v))
+		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Adder takes finished packages: the outbox.
@@ -86,8 +90,10 @@ type Builder struct {
 	// package is in the outbox, so a crash during the post-roll loses the
 	// clip but never the violation.
 	IntentDir string
-	Log       *slog.Logger
-	Now       func() time.Time
+	// Log takes the lines about this camera's evidence; the caller gives it
+	// the camera's attribute, so every line names the camera once.
+	Log *slog.Logger
+	Now func() time.Time
 
 	queue  chan pending
 	ctx    context.Context
@@ -133,7 +139,7 @@ func (b *Builder) Start() error {
 	}
 	go b.run()
 	for _, p := range recovered {
-		b.Log.Warn("violation recovered after a restart; its clip is lost", "camera", b.Camera.ID, "track", p.v.TrackID, "offence_time", p.v.Time)
+		b.Log.Warn("violation recovered after a restart; its clip is lost", "track", p.v.TrackID, "offence_time", p.v.Time)
 		b.queue <- p
 	}
 	return nil
@@ -152,12 +158,12 @@ func (b *Builder) Submit(v detect.Violation, f *ingest.Frame) {
 	p.frame = *f
 	p.frame.Data = append([]byte(nil), f.Data...)
 	if err := b.writeIntent(p); err != nil {
-		b.Log.Error("violation not saved to disk; a crash before its package is built would lose it", "camera", b.Camera.ID, "err", err)
+		b.Log.Error("violation not saved to disk; a crash before its package is built would lose it", "err", err)
 	}
 	select {
 	case b.queue <- p:
 	case <-b.ctx.Done():
-		b.Log.Error("violation after close, not built", "camera", b.Camera.ID, "track", v.TrackID)
+		b.Log.Error("violation after close, not built", "track", v.TrackID)
 	}
 }
 
@@ -217,7 +223,7 @@ func (b *Builder) buildLogged(p pending) {
 	b.mu.Unlock()
 	if err != nil {
 		// The intent stays on disk: the next start tries again.
-		b.Log.Error("evidence package not built", "camera", b.Camera.ID, "track", p.v.TrackID, "err", err)
+		b.Log.Error("evidence package not built", "track", p.v.TrackID, "err", err)
 		return
 	}
 	b.removeIntent(p)
@@ -309,7 +315,7 @@ func (b *Builder) build(p pending) error {
 	if err := b.Outbox.Add(Package{Event: e, Files: files}); err != nil {
 		return fmt.Errorf("camera %s: %w", b.Camera.ID, err)
 	}
-	b.Log.Info("violation", "camera", b.Camera.ID, "type", v.Type, "event", e.EventID, "track", v.TrackID,
+	b.Log.Info("violation", "type", v.Type, "event", e.EventID, "track", v.TrackID,
 		"line", v.Line, "offence_time", e.OffenceTime, "files", len(files), "notes", len(notes))
 	return nil
 }

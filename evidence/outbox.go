@@ -49,15 +49,20 @@ func (c OutboxConfig) WithDefaults() OutboxConfig {
 
 // Validate checks the fields; errors name the field.
 func (c OutboxConfig) Validate() error {
-	switch {
-	case c.MaxBytes < 0:
-		return fmt.Errorf("max_bytes: negative")
-	case c.RetryInitial < 0 || c.RetryMax < 0:
-		return fmt.Errorf("retry_initial, retry_max: negative")
-	case c.RetryMax != 0 && c.RetryMax < c.RetryInitial:
-		return fmt.Errorf("retry_max: %v is below retry_initial %v", c.RetryMax, c.RetryInitial)
+	var errs []error
+	if c.MaxBytes < 0 {
+		errs = append(errs, fmt.Errorf("max_bytes: negative"))
 	}
-	return nil
+	if c.RetryInitial < 0 {
+		errs = append(errs, fmt.Errorf("retry_initial: negative"))
+	}
+	if c.RetryMax < 0 {
+		errs = append(errs, fmt.Errorf("retry_max: negative"))
+	}
+	if c.RetryMax > 0 && c.RetryMax < c.RetryInitial {
+		errs = append(errs, fmt.Errorf("retry_max: %v is below retry_initial %v", c.RetryMax, c.RetryInitial))
+	}
+	return errors.Join(errs...)
 }
 
 // Files of a package folder besides the evidence itself.

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -21,16 +22,19 @@ func DefaultBackoff() BackoffConfig {
 	return BackoffConfig{Initial: 500 * time.Millisecond, Max: 30 * time.Second, Jitter: 0.2}
 }
 
+// Validate reports every field out of range.
 func (c BackoffConfig) Validate() error {
-	switch {
-	case c.Initial <= 0:
-		return fmt.Errorf("backoff.initial: must be positive, got %v", c.Initial)
-	case c.Max < c.Initial:
-		return fmt.Errorf("backoff.max: %v is below backoff.initial %v", c.Max, c.Initial)
-	case c.Jitter < 0 || c.Jitter >= 1:
-		return fmt.Errorf("backoff.jitter: must be in [0, 1), got %v", c.Jitter)
+	var errs []error
+	if c.Initial < time.Millisecond {
+		errs = append(errs, fmt.Errorf("backoff.initial: must be at least 1ms, got %v", c.Initial))
 	}
-	return nil
+	if c.Max < c.Initial {
+		errs = append(errs, fmt.Errorf("backoff.max: %v is below backoff.initial %v", c.Max, c.Initial))
+	}
+	if c.Jitter < 0 || c.Jitter >= 1 {
+		errs = append(errs, fmt.Errorf("backoff.jitter: must be in [0, 1), got %v", c.Jitter))
+	}
+	return errors.Join(errs...)
 }
 
 type backoff struct {

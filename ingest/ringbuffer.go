@@ -40,25 +40,26 @@ func (c RingConfig) WithDefaults() RingConfig {
 
 // Validate checks the fields; errors name the field. Zero means the default.
 func (c RingConfig) Validate() error {
+	var errs []error
 	if c.Seconds < 0 {
-		return fmt.Errorf("seconds: %v is negative", c.Seconds)
+		errs = append(errs, fmt.Errorf("seconds: %v is negative", c.Seconds))
 	}
 	if c.Seconds > 0 && c.Seconds < time.Second {
-		return fmt.Errorf("seconds: %v is less than 1s", c.Seconds)
+		errs = append(errs, fmt.Errorf("seconds: %v is less than 1s", c.Seconds))
 	}
 	if c.Seconds > 10*time.Minute {
 		// An evidence clip never needs that much pre-roll; a value this
 		// large is a unit mistake (a bare number is read as nanoseconds by
 		// some decoders, as seconds by people).
-		return fmt.Errorf("seconds: %v is more than 10m", c.Seconds)
+		errs = append(errs, fmt.Errorf("seconds: %v is more than 10m", c.Seconds))
 	}
 	if c.MaxBytes < 0 {
-		return fmt.Errorf("max_bytes: %d is negative", c.MaxBytes)
+		errs = append(errs, fmt.Errorf("max_bytes: %d is negative", c.MaxBytes))
 	}
 	if c.MaxBytes > 0 && c.MaxBytes < 1<<20 {
-		return fmt.Errorf("max_bytes: %d is less than 1 MiB (one keyframe may be larger)", c.MaxBytes)
+		errs = append(errs, fmt.Errorf("max_bytes: %d is less than 1 MiB (one keyframe may be larger)", c.MaxBytes))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // discontinuityGap is how far the stream clock may move against the wall

@@ -54,39 +54,48 @@ func (c SourceConfig) WithDefaults() SourceConfig {
 	return c
 }
 
-// Validate checks the fields; errors name the field.
+// Validate checks every field and reports every problem; errors name the
+// field. Durations must be within sane bounds: a bare or mistyped unit
+// (1ns) would otherwise reach the session's timers.
 func (c SourceConfig) Validate() error {
+	var errs []error
 	if c.URL == "" {
-		return errors.New("url: missing")
-	}
-	u, err := url.Parse(c.URL)
-	if err != nil {
+		errs = append(errs, errors.New("url: missing"))
+	} else if u, err := url.Parse(c.URL); err != nil {
 		// url.Parse quotes the whole URL, password included.
-		return errors.New("url: not a valid URL")
-	}
-	if u.Scheme != "rtsp" && u.Scheme != "rtsps" {
-		return fmt.Errorf("url: scheme %q is not rtsp or rtsps", u.Scheme)
-	}
-	if u.Host == "" {
-		return errors.New("url: no host")
+		errs = append(errs, errors.New("url: not a valid URL"))
+	} else if u.Scheme != "rtsp" && u.Scheme != "rtsps" {
+		errs = append(errs, fmt.Errorf("url: scheme %q is not rtsp or rtsps", u.Scheme))
+	} else if u.Host == "" {
+		errs = append(errs, errors.New("url: no host"))
 	}
 	switch c.Transport {
 	case "", "auto", "udp", "tcp":
 	default:
-		return fmt.Errorf("transport: %q is not one of auto, udp, tcp", c.Transport)
+		errs = append(errs, fmt.Errorf("transport: %q is not one of auto, udp, tcp", c.Transport))
 	}
-	if c.StallTimeout < 0 {
-		return fmt.Errorf("stall_timeout: negative")
-	}
-	if c.ReadTimeout < 0 {
-		return fmt.Errorf("read_timeout: negative")
-	}
+	errs = append(errs, durationIn("stall_timeout", c.StallTimeout, minStallTimeout, time.Hour))
+	errs = append(errs, durationIn("read_timeout", c.ReadTimeout, minReadTimeout, time.Hour))
 	if c.Backoff != (BackoffConfig{}) {
-		if err := c.Backoff.Validate(); err != nil {
-			return err
-		}
+		errs = append(errs, c.Backoff.Validate())
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// The shortest timeouts a camera may be given: a stall is judged on a
+// quarter of stall_timeout, and an RTSP answer takes a round trip.
+const (
+	minStallTimeout = 100 * time.Millisecond
+	minReadTimeout  = time.Second
+)
+
+// durationIn reports a duration outside [lo, hi]; zero means "the
+// default" and passes.
+func durationIn(field string, d, lo, hi time.Duration) error {
+	if d == 0 || (d >= lo && d <= hi) {
+		return nil
+	}
+	return fmt.Errorf("%s: %v must be between %v and %v", field, d, lo, hi)
 }
 
 // RedactedURL is the URL with any password masked, for logs and status.
@@ -110,7 +119,9 @@ type Source struct {
 	OnAccessUnit func(AccessUnit)
 	// OnHealth is called on every state change.
 	OnHealth func(Health)
-	Log      *slog.Logger
+	// Log takes the lines about this camera; the caller gives it the
+	// camera's attribute (slog's With), so every line names it once.
+	Log *slog.Logger
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 
@@ -167,7 +178,7 @@ func (s *Source) run() {
 		}
 		s.health.set(StateOffline, reason)
 		d := b.next()
-		s.Log.Warn("camera offline", "camera", s.Camera, "reason", reason, "retry_in", d.Round(time.Millisecond))
+		s.Log.Warn("camera offline", "reason", reason, "retry_in", d.Round(time.Millisecond))
 		t := time.NewTimer(d)
 		select {
 		case <-s.ctx.Done():
@@ -302,7 +313,7 @@ func (s *Source) session() error {
 		return fmt.Errorf("play: %w", err)
 	}
 	s.health.connected()
-	s.Log.Info("camera session started", "camera", s.Camera, "url", s.Config.RedactedURL())
+	s.Log.Info("camera session started", "url", s.Config.RedactedURL())
 
 	var wg sync.WaitGroup
 	watchDone := make(chan struct{})

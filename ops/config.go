@@ -6,8 +6,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -96,10 +99,32 @@ func (cam *Camera) RecordSource() ingest.SourceConfig {
 }
 
 // DetectSize is the size every frame is scaled to for detection; scene
-// coordinates are pixels of this size.
+// coordinates are pixels of this size. Left out, it is 640x360.
 type DetectSize struct {
 	Width  int `yaml:"width"`
 	Height int `yaml:"height"`
+	// explicitZero: the file wrote a zero width or height, which is a
+	// mistake, not a request for the default.
+	explicitZero bool
+}
+
+// The detection size of a camera whose configuration has no detect section.
+const (
+	DefaultDetectWidth  = 640
+	DefaultDetectHeight = 360
+)
+
+// UnmarshalYAML remembers a written zero, so that it is refused rather
+// than silently replaced by the default.
+func (d *DetectSize) UnmarshalYAML(n *yaml.Node) error {
+	type plain DetectSize
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*d = DetectSize(p)
+	d.explicitZero = d.Width == 0 || d.Height == 0
+	return nil
 }
 
 // Load reads, completes (defaults, secrets from the environment) and
@@ -123,6 +148,9 @@ func Parse(b []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("the file is empty: it needs at least a cameras: section")
+		}
 		return nil, err
 	}
 	c.applyDefaults()
@@ -161,7 +189,7 @@ func (c *Config) applyDefaults() {
 		cam.SourceConfig = cam.SourceConfig.WithDefaults()
 		cam.RecordBuffer = cam.RecordBuffer.WithDefaults()
 		if cam.Detect == (DetectSize{}) {
-			cam.Detect = DetectSize{Width: 640, Height: 360}
+			cam.Detect = DetectSize{Width: DefaultDetectWidth, Height: DefaultDetectHeight}
 		}
 		if cam.Detection == nil {
 			d := detect.DefaultConfig(0, 0)
@@ -209,6 +237,11 @@ func (c *Config) Validate() error {
 	if len(c.Cameras) == 0 {
 		errs = append(errs, errors.New("cameras: none configured"))
 	}
+	if c.HTTP != "" {
+		if err := validateListenAddr(c.HTTP); err != nil {
+			errs = append(errs, fmt.Errorf("http: %w", err))
+		}
+	}
 	if err := c.Output.Outbox.Validate(); err != nil {
 		errs = append(errs, prefixed("output.outbox.", err))
 	}
@@ -255,7 +288,9 @@ func (cam *Camera) Validate() error {
 		errs = append(errs, err)
 	}
 	if cam.RecordURL != "" {
-		if err := cam.RecordSource().Validate(); err != nil {
+		// The record stream shares the detect stream's timeouts, checked
+		// above: only its URL is its own.
+		if err := (ingest.SourceConfig{URL: cam.RecordURL}).Validate(); err != nil {
 			errs = append(errs, prefixed("record_", err))
 		}
 	}
@@ -268,7 +303,9 @@ func (cam *Camera) Validate() error {
 		}
 	}
 	w, h := cam.Detect.Width, cam.Detect.Height
-	if w < 64 || h < 64 || w > 3840 || h > 2160 || w%2 != 0 || h%2 != 0 {
+	if cam.Detect.explicitZero {
+		errs = append(errs, fmt.Errorf("detect: %dx%d is empty; leave detect out for the default %dx%d", w, h, DefaultDetectWidth, DefaultDetectHeight))
+	} else if w < 64 || h < 64 || w > 3840 || h > 2160 || w%2 != 0 || h%2 != 0 {
 		errs = append(errs, fmt.Errorf("detect: %dx%d must be even numbers between 64x64 and 3840x2160", w, h))
 	} else if err := cam.PipelineConfig().Validate(); err != nil {
 		errs = append(errs, prefixed("", err))
@@ -281,6 +318,27 @@ func (cam *Camera) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// validateListenAddr checks a host:port to listen on without listening:
+// `edge check` must refuse what `edge run` would fail to bind for want of
+// a valid address.
+func validateListenAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (e.g. 127.0.0.1:8080): %w", addr, err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q: port %q is not a number from 0 to 65535", addr, port)
+	}
+	if host != "" && net.ParseIP(host) == nil && !validHostname(host) {
+		return fmt.Errorf("%q: host %q is neither an IP address nor a host name", addr, host)
+	}
+	return nil
+}
+
+var hostnamePattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
+
+func validHostname(h string) bool { return len(h) <= 253 && hostnamePattern.MatchString(h) }
 
 // prefixed puts prefix before every error that err joins, so that each
 // line of a multi-line error still names its camera or section.

@@ -47,6 +47,9 @@ type Server struct {
 	// "Authorization: Bearer <token>": the phase decides red-light fines.
 	SignalToken string
 	Log         *slog.Logger
+	// Timeouts bound what one client may hold: zero fields take the
+	// defaults (DefaultTimeouts).
+	Timeouts Timeouts
 
 	ln  net.Listener
 	srv *http.Server
@@ -80,10 +83,59 @@ func (s *Server) Start() error {
 	if s.Signals != nil {
 		mux.Handle("/signals/", requireToken(s.SignalToken, SignalHandler(s.Signals)))
 	}
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	t := s.Timeouts.withDefaults()
+	s.srv = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: t.ReadHeader,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+		MaxHeaderBytes:    t.MaxHeaderBytes,
+	}
 	s.err = make(chan error, 1)
 	go func() { s.err <- s.srv.Serve(ln) }()
 	return nil
+}
+
+// Timeouts are the server's limits per connection. A box at an
+// intersection serves a handful of clients: one that sends its request
+// slowly, or keeps an idle connection, must not hold a connection forever.
+type Timeouts struct {
+	ReadHeader     time.Duration // the request line and headers
+	Read           time.Duration // the whole request, body included
+	Write          time.Duration // the response
+	Idle           time.Duration // a kept-alive connection between requests
+	MaxHeaderBytes int
+}
+
+// DefaultTimeouts are generous for a status page and a signal push over a
+// slow uplink, and short enough that stuck clients go.
+var DefaultTimeouts = Timeouts{
+	ReadHeader:     5 * time.Second,
+	Read:           10 * time.Second,
+	Write:          30 * time.Second,
+	Idle:           60 * time.Second,
+	MaxHeaderBytes: 16 << 10,
+}
+
+func (t Timeouts) withDefaults() Timeouts {
+	d := DefaultTimeouts
+	if t.ReadHeader == 0 {
+		t.ReadHeader = d.ReadHeader
+	}
+	if t.Read == 0 {
+		t.Read = d.Read
+	}
+	if t.Write == 0 {
+		t.Write = d.Write
+	}
+	if t.Idle == 0 {
+		t.Idle = d.Idle
+	}
+	if t.MaxHeaderBytes == 0 {
+		t.MaxHeaderBytes = d.MaxHeaderBytes
+	}
+	return t
 }
 
 // ListenAddr is the address actually listened on (useful with port 0).

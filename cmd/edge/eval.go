@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -89,34 +87,21 @@ func parseLabels(b []byte) (labelFile, error) {
 	return l, nil
 }
 
-// readEvents reads a JSON-lines events file.
-func readEvents(path string) ([]evidence.Event, error) {
-	f, err := os.Open(path)
+// readEvents reads a JSON-lines events file; a damaged line is skipped
+// with a warning on warn.
+func readEvents(path string, warn io.Writer) ([]evidence.Event, error) {
+	events, err := evidence.ReadJSONLines(path, func(line int, err error) {
+		fmt.Fprintf(warn, "warning: events %s:%d: skipped, not one whole event: %v\n", path, line, err)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
-	defer f.Close()
-	var out []evidence.Event
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		var e evidence.Event
-		if err := json.Unmarshal(line, &e); err != nil {
-			return nil, fmt.Errorf("events %s:%d: %w", path, n, err)
-		}
+	for _, e := range events {
 		if _, err := time.Parse(time.RFC3339Nano, e.OffenceTime); err != nil {
-			return nil, fmt.Errorf("events %s:%d: offence_time %q: not an RFC 3339 time", path, n, e.OffenceTime)
+			return nil, fmt.Errorf("events %s: event %s: offence_time %q: not an RFC 3339 time", path, e.EventID, e.OffenceTime)
 		}
-		out = append(out, e)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("events %s: %w", path, err)
-	}
-	return out, nil
+	return events, nil
 }
 
 // evalReport is how events compare with labels.
@@ -371,7 +356,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
-	events, err := readEvents(*eventsPath)
+	events, err := readEvents(*eventsPath, stderr)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}

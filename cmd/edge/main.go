@@ -28,20 +28,34 @@ import (
 var version = "dev"
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	// Before anything else: a supervisor may stop the worker while it is
+	// still loading its configuration and models, and that must be a clean
+	// stop (exit 0), not death by the signal. Until this line runs (the
+	// dynamic loader mapping OpenCV's libraries, the Go runtime starting)
+	// the process has done nothing that a stop could lose.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := runContext(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "edge:", err)
 		os.Exit(1)
 	}
 }
 
+// run is runContext with no signal to stop it: the tests' entry point.
 func run(args []string, stdout, stderr io.Writer) error {
+	return runContext(context.Background(), args, stdout, stderr)
+}
+
+// runContext runs one command; ctx ends when the worker is told to stop.
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cmd := "run"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
 	case "run":
-		return runWorker(args, stdout, stderr)
+		return runWorker(ctx, args, stdout, stderr)
 	case "check":
 		return runCheck(args, stdout, stderr)
 	case "keygen":
@@ -49,7 +63,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "verify":
 		return runVerify(args, stdout, stderr)
 	case "replay":
-		return runReplay(args, stdout, stderr)
+		return runReplay(ctx, args, stdout, stderr)
 	case "eval":
 		return runEval(args, stdout, stderr)
 	case "version":
@@ -60,7 +74,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 }
 
-func runWorker(args []string, stdout, stderr io.Writer) error {
+func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("edge run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
@@ -79,9 +93,13 @@ func runWorker(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
+	if err := preflight(cfg); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		log.Info("stopped before starting")
+		return nil
+	}
 	w := &Worker{Config: cfg, Log: log, Version: version}
 	if err := w.Start(); err != nil {
 		return err
@@ -106,6 +124,9 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	cfg, err := loadConfig(*configPath, "")
 	if err != nil {
 		return err
+	}
+	if err := preflight(cfg); err != nil {
+		return fmt.Errorf("config %s: %w", *configPath, err)
 	}
 	fmt.Fprintf(stdout, "%s: %d cameras, valid\n", *configPath, len(cfg.Cameras))
 	return nil

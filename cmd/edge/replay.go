@@ -42,7 +42,7 @@ const replayDrainTimeout = 2 * time.Minute
 
 // runReplay runs one camera's pipeline over a video file as fast as the
 // machine allows and writes the events as the live worker would.
-func runReplay(args []string, stdout, stderr io.Writer) error {
+func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("edge replay", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	configPath := fl.String("config", "", "edge configuration file (the camera's detection size, scene, legal references; its url is not used)")
@@ -101,14 +101,10 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("replay: %w", err)
 	}
 
-	// The first Ctrl-C ends the replay as if the file ended there (what is
-	// detected is still built and written); a second one kills it.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
+	// The first Ctrl-C (which ends ctx) ends the replay as if the file
+	// ended there (what is detected is still built and written); a second
+	// one kills it.
+	defer context.AfterFunc(ctx, func() { signal.Reset(os.Interrupt, syscall.SIGTERM) })()
 	r := &replay{
 		Config:   cfg,
 		Camera:   cam,
@@ -247,7 +243,7 @@ func (r *replay) Run(ctx context.Context) (sum replaySummary, err error) {
 	if err := os.WriteFile(r.Events, nil, 0o644); err != nil {
 		return sum, fmt.Errorf("events file %s: %w", r.Events, err)
 	}
-	events, err := evidence.OpenJSONLines(r.Events)
+	events, err := evidence.OpenJSONLines(r.Events, r.Log)
 	if err != nil {
 		return sum, err
 	}

@@ -365,7 +365,7 @@ func TestLabelledScenesPrecisionRecall(t *testing.T) {
 			if err != nil {
 				t.Errorf("%v\n%s", err, stderr)
 			}
-			got, err := readEvents(events)
+			got, err := readEvents(events, io.Discard)
 			if err != nil {
 				t.Fatal(err)
 			}

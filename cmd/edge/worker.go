@@ -66,7 +66,7 @@ func (w *Worker) Start() error {
 		w.publisher = k
 		w.status = startStatusPublisher(k, w.Log)
 	} else {
-		j, err := evidence.OpenJSONLines(cfg.Output.Events)
+		j, err := evidence.OpenJSONLines(cfg.Output.Events, w.Log)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/stopline/stopline/detect"
+	"github.com/stopline/stopline/evidence"
+	"github.com/stopline/stopline/models"
+	"github.com/stopline/stopline/ops"
+)
+
+// preflight finds what `edge run` would refuse once it started, without
+// starting anything: each camera's model resolved and its files checked
+// against their checksums, the signing key readable (or creatable), and
+// the output folders writable. `edge check` and `edge run` both call it,
+// so a configuration that checks is one that runs. Every problem is
+// reported, each naming its field.
+func preflight(cfg *ops.Config) error {
+	var errs []error
+	var loaded []string
+	for _, cam := range cfg.Cameras {
+		pc := cam.PipelineConfig()
+		if pc.Mode == detect.ModeMotion || slices.Contains(loaded, pc.DNN.Model) {
+			continue
+		}
+		if _, err := models.Load(pc.DNN.Model); err != nil {
+			errs = append(errs, fmt.Errorf("camera %q: detection.dnn.model: %w", cam.ID, err))
+			continue
+		}
+		loaded = append(loaded, pc.DNN.Model)
+	}
+	errs = append(errs, checkKey(cfg.Output.Key, cfg.Output.CreateKey))
+	folders := []struct{ field, dir string }{
+		{"output.outbox.dir", cfg.Output.Outbox.Dir},
+	}
+	if cfg.Output.Kafka == nil {
+		folders = append(folders, struct{ field, dir string }{"output.events", filepath.Dir(cfg.Output.Events)})
+	}
+	if cfg.Output.MinIO == nil {
+		folders = append(folders, struct{ field, dir string }{"output.evidence", cfg.Output.Evidence})
+	}
+	for _, f := range folders {
+		if err := checkWritable(f.dir); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", f.field, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkKey reads the device key, or checks that its folder can take a new
+// one when create_key allows making it.
+func checkKey(path string, create bool) error {
+	_, err := os.Stat(path)
+	switch {
+	case err == nil:
+		if _, err := evidence.LoadSigner(path); err != nil {
+			return fmt.Errorf("output.key: %w", err)
+		}
+		return nil
+	case errors.Is(err, fs.ErrNotExist) && create:
+		if err := checkWritable(filepath.Dir(path)); err != nil {
+			return fmt.Errorf("output.key: cannot create %s: %w", path, err)
+		}
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("output.key: %s does not exist: make the device's key with `edge keygen -key %s` (and register the .pub), or set output.create_key: true for a demo", path, path)
+	default:
+		return fmt.Errorf("output.key: %w", err)
+	}
+}
+
+// checkWritable reports whether dir, or the nearest folder above it that
+// exists (where the worker would create it), takes new files.
+func checkWritable(dir string) error {
+	d := filepath.Clean(dir)
+	for {
+		st, err := os.Stat(d)
+		if err == nil {
+			if !st.IsDir() {
+				return fmt.Errorf("%s is not a folder", d)
+			}
+			if err := unix.Access(d, unix.W_OK); err != nil {
+				return fmt.Errorf("%s is not writable: %w", d, err)
+			}
+			return nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return fmt.Errorf("%s: no folder above it exists", dir)
+		}
+		d = parent
+	}
+}
