@@ -70,7 +70,9 @@ func TestParseRejectsBadConfig(t *testing.T) {
 			[]string{`camera "cam-01": id: used by another camera`}},
 		{"unknown time zone", func(s string) string { return "timezone: Mars/Olympus\n" + s },
 			[]string{"timezone"}},
-		{"stall timeout of a nanosecond", func(s string) string { return strings.Replace(s, "transport: tcp", "transport: tcp\n    stall_timeout: 1ns", 1) },
+		{"stall timeout of a nanosecond", func(s string) string {
+			return strings.Replace(s, "transport: tcp", "transport: tcp\n    stall_timeout: 1ns", 1)
+		},
 			[]string{`camera "cam-01": stall_timeout: 1ns must be between 100ms and 1h0m0s`}},
 		{"every error of a section", func(s string) string {
 			return strings.Replace(s, "transport: tcp", "transport: quic\n    read_timeout: 2ns\n    backoff: {initial: 0s, max: 1s, jitter: 2}", 1)
@@ -81,7 +83,9 @@ func TestParseRejectsBadConfig(t *testing.T) {
 			[]string{`http: "127.0.0.1:99999": port "99999"`}},
 		{"detect size zero", func(s string) string { return strings.Replace(s, "width: 640, height: 352", "width: 0, height: 0", 1) },
 			[]string{`camera "cam-01": detect: 0x0 is empty; leave detect out for the default 640x360`}},
-		{"unknown model", func(s string) string { return strings.Replace(s, "    scene:", "    detection: {dnn: {model: yolo-v99}}\n    scene:", 1) },
+		{"unknown model", func(s string) string {
+			return strings.Replace(s, "    scene:", "    detection: {dnn: {model: yolo-v99}}\n    scene:", 1)
+		},
 			[]string{`camera "cam-01": dnn.model: "yolo-v99" is not a model this binary carries`}},
 		{"outbox section", func(s string) string { return "output: {outbox: {max_bytes: -1, retry_initial: -1s}}\n" + s },
 			[]string{"output.outbox.max_bytes: negative", "output.outbox.retry_initial: negative"}},
