@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/stopline/stopline/detect"
@@ -95,6 +96,17 @@ type Builder struct {
 	Log *slog.Logger
 	Now func() time.Time
 
+	// Disk, when set, is told of every write that failed or succeeded, so
+	// that the worker can report a full or failing disk while it lasts.
+	Disk *DiskHealth
+	// HoldBytes bounds the finished packages kept in memory while the disk
+	// refuses them (default 64 MiB); past it a violation is kept without
+	// its package and rebuilt when the disk returns.
+	HoldBytes int64
+	// RetryEvery is how often what the disk refused is tried again.
+	// Default 1 s.
+	RetryEvery time.Duration
+
 	queue  chan pending
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -102,6 +114,8 @@ type Builder struct {
 	mu     sync.Mutex
 	built  uint64
 	failed uint64
+	// hold is what the disk has refused so far (hold.go).
+	hold holding
 }
 
 type pending struct {
@@ -111,6 +125,9 @@ type pending struct {
 	// recovered: read back from an intent after a restart; the ring buffer
 	// no longer holds its video.
 	recovered bool
+	// intentSaved: its intent is on disk (and must be removed once its
+	// package is in the outbox).
+	intentSaved bool
 }
 
 // Start starts the building goroutine.
@@ -128,6 +145,13 @@ func (b *Builder) Start() error {
 	if b.Now == nil {
 		b.Now = time.Now
 	}
+	if b.HoldBytes == 0 {
+		b.HoldBytes = 64 << 20
+	}
+	if b.RetryEvery == 0 {
+		b.RetryEvery = time.Second
+	}
+	b.hold = holding{wake: make(chan struct{}, 1), retryDone: make(chan struct{})}
 	// Violations are rare; a queue this long means the disk has failed,
 	// and then blocking detection is the honest answer.
 	b.queue = make(chan pending, 256)
@@ -137,7 +161,9 @@ func (b *Builder) Start() error {
 	if err != nil {
 		return fmt.Errorf("camera %s: %w", b.Camera.ID, err)
 	}
+	b.cleanIntents()
 	go b.run()
+	go b.retryLoop()
 	for _, p := range recovered {
 		b.Log.Warn("violation recovered after a restart; its clip is lost", "track", p.v.TrackID, "offence_time", p.v.Time)
 		b.queue <- p
@@ -145,10 +171,24 @@ func (b *Builder) Start() error {
 	return nil
 }
 
-// Close builds what is queued with the video there is, then stops.
+// Close builds what is queued with the video there is, tries once more to
+// put on disk what the disk refused, then stops.
 func (b *Builder) Close() {
 	b.cancel()
 	<-b.done
+	<-b.hold.retryDone
+	b.retryHeld()
+	b.hold.mu.Lock()
+	unsaved, waiting := len(b.hold.intents), len(b.hold.packages)
+	b.hold.mu.Unlock()
+	if waiting > unsaved {
+		b.Log.Warn("stopping with packages the disk refused; their violations are on disk and are built again at the next start, without their clips",
+			"violations", waiting-unsaved, "disk", b.Disk.Status().Reason)
+	}
+	if unsaved > 0 {
+		b.Log.Error("stopping with violations the disk refused; they are lost with this process", "violations", unsaved,
+			"disk", b.Disk.Status().Reason)
+	}
 }
 
 // Submit queues a violation; the frame is copied, so the caller may reuse
@@ -157,8 +197,14 @@ func (b *Builder) Submit(v detect.Violation, f *ingest.Frame) {
 	p := pending{v: v, detected: b.Now()}
 	p.frame = *f
 	p.frame.Data = append([]byte(nil), f.Data...)
-	if err := b.writeIntent(p); err != nil {
-		b.Log.Error("violation not saved to disk; a crash before its package is built would lose it", "err", err)
+	if err := b.saveIntent(p); err != nil {
+		// Kept in memory and written as soon as the disk takes it.
+		b.Disk.fail(err)
+		b.holdIntent(p)
+		b.Log.Error("violation not saved to disk; kept in memory until the disk takes it", "track", v.TrackID, "err", err)
+	} else {
+		p.intentSaved = true
+		b.Disk.ok()
 	}
 	select {
 	case b.queue <- p:
@@ -213,23 +259,30 @@ func (b *Builder) waitPostRoll(offence time.Time) {
 }
 
 func (b *Builder) buildLogged(p pending) {
-	err := b.build(p)
-	b.mu.Lock()
+	pkg, err := b.build(p)
 	if err != nil {
+		b.mu.Lock()
 		b.failed++
-	} else {
-		b.built++
-	}
-	b.mu.Unlock()
-	if err != nil {
+		b.mu.Unlock()
 		// The intent stays on disk: the next start tries again.
 		b.Log.Error("evidence package not built", "track", p.v.TrackID, "err", err)
 		return
 	}
-	b.removeIntent(p)
+	b.add(p, pkg)
 }
 
-func (b *Builder) build(p pending) error {
+// added counts a package the outbox took and logs it.
+func (b *Builder) added(p pending, pkg Package) {
+	b.mu.Lock()
+	b.built++
+	b.mu.Unlock()
+	e := pkg.Event
+	b.Log.Info("violation", "type", e.Type, "event", e.EventID, "track", e.TrackID,
+		"line", e.Line, "offence_time", e.OffenceTime, "files", len(pkg.Files))
+}
+
+// build makes the signed package of a violation, in memory.
+func (b *Builder) build(p pending) (Package, error) {
 	v := p.v
 	e := Event{
 		Schema:           Schema,
@@ -294,7 +347,7 @@ func (b *Builder) build(p pending) error {
 	scene, sv := scaleScene(b.Scene, sx, sy), scaleViolation(v, sx, sy)
 	snap, err := RenderJPEG(Snapshot{Frame: picture, Scene: scene, Violation: sv, Text: b.snapshotText(v)})
 	if err != nil {
-		return fmt.Errorf("camera %s: %w", b.Camera.ID, err)
+		return Package{}, fmt.Errorf("camera %s: %w", b.Camera.ID, err)
 	}
 	files = append(files, File{Name: "snapshot.jpg", ContentType: "image/jpeg", Role: "snapshot", Data: snap})
 	if crop, err := RenderCrop(picture, sv.Box); err == nil {
@@ -308,16 +361,11 @@ func (b *Builder) build(p pending) error {
 	m.CreatedAt = b.Now().UTC().Format(TimeFormat)
 	mf, sf, err := m.Sign(b.Signer)
 	if err != nil {
-		return fmt.Errorf("camera %s: %w", b.Camera.ID, err)
+		return Package{}, fmt.Errorf("camera %s: %w", b.Camera.ID, err)
 	}
 	e.ManifestSignature = SignatureBase64(sf.Data)
 	files = append(files, mf, sf)
-	if err := b.Outbox.Add(Package{Event: e, Files: files}); err != nil {
-		return fmt.Errorf("camera %s: %w", b.Camera.ID, err)
-	}
-	b.Log.Info("violation", "type", v.Type, "event", e.EventID, "track", v.TrackID,
-		"line", v.Line, "offence_time", e.OffenceTime, "files", len(files), "notes", len(notes))
-	return nil
+	return Package{Event: e, Files: files}, nil
 }
 
 func (b *Builder) snapshotText(v detect.Violation) []string {
@@ -419,21 +467,62 @@ func (b *Builder) writeIntent(p pending) error {
 		return err
 	}
 	base := b.intentPath(p)
-	// The frame first: an intent whose .json exists is complete.
-	if err := writeSynced(base+".i420", p.frame.Data); err != nil {
-		return err
+	// The frame first: an intent whose .json exists is complete. A failed
+	// write leaves nothing behind (a full disk took part of a file).
+	err = writeSynced(base+".i420", p.frame.Data)
+	if err == nil {
+		err = writeSynced(base+".json.tmp", j)
 	}
-	if err := writeSynced(base+".json.tmp", j); err != nil {
-		return err
+	if err == nil {
+		err = os.Rename(base+".json.tmp", base+".json")
 	}
-	if err := os.Rename(base+".json.tmp", base+".json"); err != nil {
-		return err
+	if err == nil {
+		err = syncDir(b.IntentDir)
 	}
-	return syncDir(b.IntentDir)
+	if err != nil {
+		os.Remove(base + ".json")
+		os.Remove(base + ".json.tmp")
+		os.Remove(base + ".i420")
+	}
+	return err
+}
+
+// cleanIntents removes this camera's intent files that are not a whole
+// intent: a frame without its .json, a .json.tmp never renamed (an older
+// version, or a crash, left them; a full disk may have cut them short).
+func (b *Builder) cleanIntents() {
+	if b.IntentDir == "" {
+		return
+	}
+	for _, pattern := range []string{"*.json.tmp", "*.i420"} {
+		names, _ := filepath.Glob(filepath.Join(b.IntentDir, b.Camera.ID+"--"+pattern))
+		for _, name := range names {
+			if strings.HasSuffix(name, ".i420") {
+				if _, err := os.Stat(strings.TrimSuffix(name, ".i420") + ".json"); err == nil {
+					continue
+				}
+			}
+			if err := os.Remove(name); err == nil {
+				b.Log.Warn("removed an incomplete violation intent", "file", name)
+			}
+		}
+	}
+}
+
+// saveIntent writes the intent, giving up the outbox's reserve of disk
+// space if that is what it takes.
+func (b *Builder) saveIntent(p pending) error {
+	err := b.writeIntent(p)
+	if errors.Is(err, syscall.ENOSPC) {
+		if r, ok := b.Outbox.(interface{ ReleaseReserve() bool }); ok && r.ReleaseReserve() {
+			err = b.writeIntent(p)
+		}
+	}
+	return err
 }
 
 func (b *Builder) removeIntent(p pending) {
-	if b.IntentDir == "" || p.frame.Data == nil {
+	if b.IntentDir == "" || !p.intentSaved {
 		return
 	}
 	base := b.intentPath(p)
@@ -465,9 +554,10 @@ func (b *Builder) recoverIntents() ([]pending, error) {
 			continue
 		}
 		out = append(out, pending{
-			v:         in.Violation,
-			detected:  in.Detected,
-			recovered: true,
+			v:           in.Violation,
+			detected:    in.Detected,
+			recovered:   true,
+			intentSaved: true,
 			frame:     ingest.Frame{Width: in.Width, Height: in.Height, Data: data, PTS: in.PTS, Time: in.FrameTime},
 		})
 	}

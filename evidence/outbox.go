@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // OutboxConfig bounds the on-disk queue of packages waiting for delivery.
@@ -28,6 +30,12 @@ type OutboxConfig struct {
 	// or the broker is down. Defaults 1 s and 30 s.
 	RetryInitial time.Duration `yaml:"retry_initial"`
 	RetryMax     time.Duration `yaml:"retry_max"`
+	// ReserveBytes is disk space the outbox holds back (a file it
+	// allocates at start) for violations' intents: when the disk fills,
+	// it is given up so that every violation detected still reaches the
+	// disk, and packages wait in memory until the reserve can be taken
+	// again. Default 16 MiB (about 45 intents at 640x360); -1: none.
+	ReserveBytes int64 `yaml:"reserve_bytes"`
 }
 
 // WithDefaults fills the zero fields.
@@ -44,6 +52,9 @@ func (c OutboxConfig) WithDefaults() OutboxConfig {
 	if c.RetryMax == 0 {
 		c.RetryMax = 30 * time.Second
 	}
+	if c.ReserveBytes == 0 {
+		c.ReserveBytes = 16 << 20
+	}
 	return c
 }
 
@@ -58,6 +69,9 @@ func (c OutboxConfig) Validate() error {
 	}
 	if c.RetryMax < 0 {
 		errs = append(errs, fmt.Errorf("retry_max: negative"))
+	}
+	if c.ReserveBytes < -1 {
+		errs = append(errs, fmt.Errorf("reserve_bytes: %d (-1 for none)", c.ReserveBytes))
 	}
 	if c.RetryMax > 0 && c.RetryMax < c.RetryInitial {
 		errs = append(errs, fmt.Errorf("retry_max: %v is below retry_initial %v", c.RetryMax, c.RetryInitial))
@@ -103,6 +117,9 @@ type Outbox struct {
 
 	mu     sync.Mutex
 	active string // the folder being delivered: its files are left alone
+	// reserveGone: the reserve was given up for intents; packages wait
+	// until it can be allocated again.
+	reserveGone bool
 	stats  OutboxStats
 	wake   chan struct{}
 	ctx    context.Context
@@ -143,6 +160,9 @@ func (o *Outbox) Start() error {
 			// Delivery will say what is wrong with the package.
 			o.Log.Error("outbox: could not finish replacing a package's manifest", "package", name, "err", err)
 		}
+	}
+	if err := o.takeReserve(); err != nil {
+		o.Log.Warn("outbox: no disk space reserved for violations", "dir", o.Config.Dir, "bytes", o.Config.ReserveBytes, "err", err)
 	}
 	o.wake = make(chan struct{}, 1)
 	o.ctx, o.cancel = context.WithCancel(context.Background())
@@ -191,6 +211,16 @@ func (o *Outbox) Stats() OutboxStats {
 // Add writes a finished package (its files must include manifest.json and
 // manifest.sig) durably, then makes room if the outbox is over its limit.
 func (o *Outbox) Add(p Package) error {
+	o.mu.Lock()
+	gone := o.reserveGone
+	o.mu.Unlock()
+	if gone {
+		// The reserve went to intents: it comes back before any package
+		// may take space, or the next violation would find none.
+		if err := o.takeReserve(); err != nil {
+			return fmt.Errorf("event %s: outbox: waiting for the disk space reserved for violations: %w", p.Event.EventID, err)
+		}
+	}
 	name := packageName(p.Event)
 	final := filepath.Join(o.Config.Dir, name)
 	tmp := filepath.Join(o.Config.Dir, tmpPrefix+name)
@@ -229,6 +259,61 @@ func (o *Outbox) Add(p Package) error {
 	default:
 	}
 	return nil
+}
+
+// reserveName is the file that holds the reserve.
+const reserveName = ".reserve"
+
+// takeReserve allocates the reserve file (again).
+func (o *Outbox) takeReserve() error {
+	if o.Config.ReserveBytes <= 0 {
+		return nil
+	}
+	p := filepath.Join(o.Config.Dir, reserveName)
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	err = unix.Fallocate(int(f.Fd()), 0, 0, o.Config.ReserveBytes)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		// Whatever part was allocated is given back: a half reserve
+		// would be taken for a whole one.
+		os.Remove(p)
+		o.mu.Lock()
+		o.reserveGone = true
+		o.mu.Unlock()
+		return err
+	}
+	o.mu.Lock()
+	if o.reserveGone {
+		o.Log.Info("outbox: disk space reserved for violations again", "bytes", o.Config.ReserveBytes)
+	}
+	o.reserveGone = false
+	o.mu.Unlock()
+	return nil
+}
+
+// ReleaseReserve gives the reserve back to the filesystem so that the
+// intent of a violation can be written on a full disk. It reports whether
+// there was a reserve to give.
+func (o *Outbox) ReleaseReserve() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.Config.ReserveBytes <= 0 || o.reserveGone {
+		return false
+	}
+	o.reserveGone = true
+	if err := os.Remove(filepath.Join(o.Config.Dir, reserveName)); err != nil {
+		return false
+	}
+	o.Log.Warn("outbox: disk full; the space reserved for violations is in use", "bytes", o.Config.ReserveBytes)
+	return true
 }
 
 // packageName sorts packages by offence time, oldest first.
@@ -529,7 +614,7 @@ func (o *Outbox) refreshStats() {
 func dirSize(root string) int64 {
 	var n int64
 	filepath.WalkDir(root, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
+		if err == nil && !d.IsDir() && d.Name() != reserveName {
 			if info, err := d.Info(); err == nil {
 				n += info.Size()
 			}

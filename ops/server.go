@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stopline/stopline/detect"
+	"github.com/stopline/stopline/evidence"
 	"github.com/stopline/stopline/ingest"
 )
 
@@ -31,6 +32,8 @@ type CameraStatus struct {
 	// Concealed counts pictures decoded with damage hidden by the decoder.
 	Concealed  uint64 `json:"concealed_frames"`
 	Violations uint64 `json:"violations"`
+	// Disk is the state of the disk the camera's evidence waits on.
+	Disk evidence.DiskStatus `json:"disk"`
 }
 
 // Server is the worker's HTTP endpoint: /healthz (the process answers),
@@ -40,6 +43,9 @@ type Server struct {
 	// Addr to listen on, e.g. 127.0.0.1:8080 or :0.
 	Addr   string
 	Status func() []CameraStatus
+	// Disk, when set, is the outbox's disk: not ready while it refuses
+	// writes.
+	Disk func() evidence.DiskStatus
 	// Signals finds a camera's pushed signal phases for
 	// POST /signals/<camera>; nil: no camera takes pushed phases.
 	Signals func(camera string) (*detect.PushedPhases, bool)
@@ -160,11 +166,24 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 			online++
 		}
 	}
+	type ready struct {
+		Cameras int                  `json:"cameras"`
+		Online  int                  `json:"online"`
+		Disk    *evidence.DiskStatus `json:"disk,omitempty"`
+	}
+	r := ready{Cameras: len(cams), Online: online}
 	code := http.StatusOK
 	if online == 0 {
 		code = http.StatusServiceUnavailable
 	}
-	writeJSON(w, code, map[string]int{"cameras": len(cams), "online": online})
+	if s.Disk != nil {
+		d := s.Disk()
+		r.Disk = &d
+		if d.State != evidence.DiskOK {
+			code = http.StatusServiceUnavailable
+		}
+	}
+	writeJSON(w, code, r)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -28,6 +28,7 @@ type camera struct {
 	outbox   *evidence.Outbox
 	signer   *evidence.Signer
 	status   *statusPublisher
+	disk     *evidence.DiskHealth
 	log      *slog.Logger
 	software string
 
@@ -67,7 +68,7 @@ func (c *camera) Start() error {
 	}
 	c.ring = ingest.NewRingBuffer(c.cfg.RecordBuffer)
 	c.builder = newBuilder(c.cfg, c.ring, builderDeps{clip: c.clip, loc: c.loc, outbox: c.outbox,
-		signer: c.signer, software: c.software, log: c.log, pipe: c.pipe})
+		signer: c.signer, software: c.software, log: c.log, pipe: c.pipe, disk: c.disk})
 	if err := c.builder.Start(); err != nil {
 		c.pipe.Close()
 		c.dec.Close()
@@ -212,5 +213,6 @@ func (c *camera) Status() ops.CameraStatus {
 		DecodeErrors: c.decodeErrors.Load(),
 		Concealed:    ds.Concealed,
 		Violations:   c.loop.violations.Load(),
+		Disk:         c.disk.Status(),
 	}
 }

@@ -38,6 +38,8 @@ type builderDeps struct {
 	log      *slog.Logger
 	// pipe names the models in the evidence.
 	pipe *detect.Pipeline
+	// disk collects what the builder finds of the disk (nil: nobody asks).
+	disk *evidence.DiskHealth
 }
 
 // newBuilder makes (but does not start) a camera's evidence builder,
@@ -59,6 +61,7 @@ func newBuilder(cc ops.Camera, ring *ingest.RingBuffer, d builderDeps) *evidence
 		IntentDir:    filepath.Join(d.outbox.Config.Dir, ".intents"),
 		Models:       modelsOf(d.pipe),
 		Log:          d.log,
+		Disk:         d.disk,
 	}
 }
 

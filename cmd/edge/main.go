@@ -88,6 +88,8 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("-log-level: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// The first line: from here on a stop signal is a clean stop.
+	log.Info("starting", "version", version, "pid", os.Getpid())
 
 	cfg, err := loadConfig(*configPath, *out)
 	if err != nil {

@@ -58,6 +58,9 @@ func preflight(cfg *ops.Config) error {
 // one when create_key allows making it.
 func checkKey(path string, create bool) error {
 	_, err := os.Stat(path)
+	if errors.Is(err, unix.ENOTDIR) { // a file where a folder of the path should be
+		err = fs.ErrNotExist
+	}
 	switch {
 	case err == nil:
 		if _, err := evidence.LoadSigner(path); err != nil {
@@ -91,7 +94,7 @@ func checkWritable(dir string) error {
 			}
 			return nil
 		}
-		if !errors.Is(err, fs.ErrNotExist) {
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, unix.ENOTDIR) {
 			return err
 		}
 		parent := filepath.Dir(d)

@@ -31,6 +31,7 @@ type Worker struct {
 	publisher publisher
 	outbox    *evidence.Outbox
 	status    *statusPublisher
+	disk      *evidence.DiskHealth
 	cameras   []*camera
 	http      *ops.Server
 }
@@ -54,6 +55,13 @@ func (w *Worker) Start() error {
 	if w.signer, err = loadOrCreateKey(cfg.Output.Key, cfg.Output.CreateKey, w.Log); err != nil {
 		return err
 	}
+	w.disk = &evidence.DiskHealth{OnChange: func(s evidence.DiskStatus) {
+		if s.State == evidence.DiskOK {
+			w.Log.Info("disk", "state", s.State, "held_in_memory", s.Held)
+		} else {
+			w.Log.Error("disk", "state", s.State, "reason", s.Reason, "held_in_memory", s.Held)
+		}
+	}}
 	var store evidence.Store = evidence.DirStore{Root: cfg.Output.Evidence}
 	if cfg.Output.MinIO != nil {
 		store = &lazyMinIO{cfg: *cfg.Output.MinIO, log: w.Log}
@@ -87,6 +95,7 @@ func (w *Worker) Start() error {
 			outbox:   w.outbox,
 			signer:   w.signer,
 			status:   w.status,
+			disk:     w.disk,
 			log:      w.Log.With("camera", cc.ID),
 			software: "stopline-edge/" + w.Version,
 		}
@@ -102,7 +111,7 @@ func (w *Worker) Start() error {
 		return fmt.Errorf("no camera could start: %w", errors.Join(errs...))
 	}
 	if cfg.HTTP != "" {
-		w.http = &ops.Server{Addr: cfg.HTTP, Status: w.Status, Signals: w.signals, SignalToken: cfg.SignalToken, Log: w.Log}
+		w.http = &ops.Server{Addr: cfg.HTTP, Status: w.Status, Disk: w.disk.Status, Signals: w.signals, SignalToken: cfg.SignalToken, Log: w.Log}
 		if err := w.http.Start(); err != nil {
 			w.http = nil
 			w.Close()

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stopline/stopline/cmd/simcam/simcamtest"
+)
+
+// A supervisor (systemd, Kubernetes) may stop the worker at any moment of
+// its start-up: while it loads the configuration and models, opens the
+// outbox or starts the cameras. Every such stop must be a clean one, exit
+// 0, never death by the signal. The moments are counted from the worker's
+// first log line, written right after main installs its signal handling;
+// before that the process is still being loaded (see the README).
+func TestStopSignalDuringStartupExitsCleanly(t *testing.T) {
+	bin := simcamtest.BuildBinary(t, "github.com/stopline/stopline/cmd/edge")
+	dir := t.TempDir()
+	// The network model makes start-up long enough to be hit (checksums,
+	// loading); the camera is a closed port, so no video is needed.
+	config := filepath.Join(dir, "edge.yaml")
+	cfg := fmt.Sprintf(`
+http: 127.0.0.1:0
+output: {key: %[1]s/device.key, create_key: true, events: %[1]s/events.jsonl, evidence: %[1]s/evidence, outbox: {dir: %[1]s/outbox}}
+cameras:
+  - id: cam-01
+    url: rtsp://%[2]s/nothing
+    detection: {mode: both, dnn: {model: yolox-nano}}
+    scene:
+      lines:
+        - {name: l, from: [10, 100], to: [600, 100], allowed: down}
+`, dir, simcamtest.FreePort(t))
+	if err := os.WriteFile(config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		for _, after := range []time.Duration{0, 10 * time.Millisecond, 50 * time.Millisecond, 300 * time.Millisecond} {
+			t.Run(fmt.Sprintf("%v after %v", sig, after), func(t *testing.T) {
+				p := startEdge(t, bin, config)
+				waitFor(t, 30*time.Second, "the worker's first log line", func() bool {
+					return strings.Contains(p.logs.String(), `msg=starting`)
+				})
+				time.Sleep(after)
+				if err := p.cmd.Process.Signal(sig); err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case <-p.done:
+				case <-time.After(30 * time.Second):
+					t.Fatalf("still running 30 s after %v\n%s", sig, p.logs.String())
+				}
+				st := p.cmd.ProcessState
+				if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+					t.Fatalf("killed by %v instead of stopping\n%s", ws.Signal(), p.logs.String())
+				}
+				if st.ExitCode() != 0 {
+					t.Fatalf("exit %d after %v\n%s", st.ExitCode(), sig, p.logs.String())
+				}
+				if l := p.logs.String(); !strings.Contains(l, "stopping") && !strings.Contains(l, "stopped before starting") {
+					t.Errorf("no word of the stop in the log\n%s", l)
+				}
+			})
+		}
+	}
+}
