@@ -558,7 +558,7 @@ func (b *Builder) recoverIntents() ([]pending, error) {
 			detected:    in.Detected,
 			recovered:   true,
 			intentSaved: true,
-			frame:     ingest.Frame{Width: in.Width, Height: in.Height, Data: data, PTS: in.PTS, Time: in.FrameTime},
+			frame:       ingest.Frame{Width: in.Width, Height: in.Height, Data: data, PTS: in.PTS, Time: in.FrameTime},
 		})
 	}
 	return out, nil

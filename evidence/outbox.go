@@ -120,11 +120,11 @@ type Outbox struct {
 	// reserveGone: the reserve was given up for intents; packages wait
 	// until it can be allocated again.
 	reserveGone bool
-	stats  OutboxStats
-	wake   chan struct{}
-	ctx    context.Context
-	cancel context.CancelFunc
-	done   chan struct{}
+	stats       OutboxStats
+	wake        chan struct{}
+	ctx         context.Context
+	cancel      context.CancelFunc
+	done        chan struct{}
 }
 
 // Start creates the folder, clears half-written packages of an earlier
