@@ -77,7 +77,13 @@ func TestKilledWorkerDeliversEveryViolationAfterRestart(t *testing.T) {
 	}
 
 	// The last run is left alone until everything detected is delivered.
+	// Its stop below may come at once (everything may already be
+	// delivered): wait for its first line, before which the process is
+	// still being loaded and a signal would end it by default.
 	p := startEdge(t, bin, config)
+	waitFor(t, 30*time.Second, "the last run's first log line", func() bool {
+		return strings.Contains(p.logs.String(), "msg=starting")
+	})
 	var detected []string
 	deliveredAll := func() bool {
 		detected = detectedIDs(strings.Join(append(allLogs, p.logs.String()), "\n"))
