@@ -163,6 +163,12 @@ func (o *Outbox) Start() error {
 	}
 	if err := o.takeReserve(); err != nil {
 		o.Log.Warn("outbox: no disk space reserved for violations", "dir", o.Config.Dir, "bytes", o.Config.ReserveBytes, "err", err)
+		if !isNoSpace(err) {
+			// A filesystem that cannot preallocate never will: go on
+			// without a reserve rather than wait for one.
+			o.Config.ReserveBytes = -1
+			o.reserveGone = false
+		}
 	}
 	o.wake = make(chan struct{}, 1)
 	o.ctx, o.cancel = context.WithCancel(context.Background())
@@ -217,7 +223,7 @@ func (o *Outbox) Add(p Package) error {
 	if gone {
 		// The reserve went to intents: it comes back before any package
 		// may take space, or the next violation would find none.
-		if err := o.takeReserve(); err != nil {
+		if err := o.takeReserve(); err != nil && isNoSpace(err) {
 			return fmt.Errorf("event %s: outbox: waiting for the disk space reserved for violations: %w", p.Event.EventID, err)
 		}
 	}
@@ -297,6 +303,10 @@ func (o *Outbox) takeReserve() error {
 	o.reserveGone = false
 	o.mu.Unlock()
 	return nil
+}
+
+func isNoSpace(err error) bool {
+	return errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EDQUOT)
 }
 
 // ReleaseReserve gives the reserve back to the filesystem so that the
