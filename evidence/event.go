@@ -83,7 +83,7 @@ type Event struct {
 	SignalPhase string `json:"signal_phase,omitempty"`
 	// RedLight is how a red light was judged (red_light).
 	RedLight *RedLightDetails `json:"red_light,omitempty"`
-	Evidence    []Object `json:"evidence"`
+	Evidence []Object         `json:"evidence"`
 	// ManifestSignature is the base64 Ed25519 signature of manifest.json,
 	// by the device key KeyID names: consumers verify offline with it.
 	ManifestSignature string `json:"manifest_signature,omitempty"`
