@@ -26,15 +26,11 @@ func wrapLegend(entries []string, width int, measure func(string) int) []string 
 			}
 		}
 		for _, item := range strings.Split(e, "  ") {
-			if item == "" {
-				continue
-			}
-			if line == "" || measure(line+"  "+item) <= width || measure(item) > width {
-				if measure(item) <= width {
-					add("  ", item)
-					continue
-				}
-				// Too long for any line: word by word, from where the line is.
+			switch {
+			case item == "": // a separator of more than two spaces
+			case measure(item) <= width:
+				add("  ", item)
+			default: // too long for any line: word by word, from where the line is
 				sep := "  "
 				for _, w := range strings.Fields(item) {
 					for _, part := range splitWord(w, width, measure) {
@@ -42,10 +38,7 @@ func wrapLegend(entries []string, width int, measure func(string) int) []string 
 						sep = " "
 					}
 				}
-				continue
 			}
-			out = append(out, line)
-			line = item
 		}
 		if line != "" || e == "" {
 			out = append(out, line)
