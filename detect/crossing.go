@@ -11,15 +11,33 @@ import (
 // has not examined yet, per-track memory that forgets tracks that are gone,
 // and distances on the road.
 
-// segmentCrossing follows tracks across one line segment: a crossing is a move of the track's centre from at least margin on one
-// side to at least margin on the other, with both ends of the box moving
-// the same way, along a path that meets the segment itself. So blob
-// jitter, a vehicle waiting on the line and a box that grew by merging
-// with a neighbour never count.
+// segmentCrossing follows tracks across one line segment: a crossing is a
+// move of the track's point (its centre, or the contact point set with
+// judgedBy) from at least margin on one side to at least margin on the
+// other, with both ends of the box moving the same way, along a path that
+// meets the segment itself. So blob jitter, a vehicle waiting on the line
+// and a box that grew by merging with a neighbour never count.
 type segmentCrossing struct {
 	from, to Point
 	normal   Point // unit normal; side +1 is the side it points to
 	margin   float64
+	// point is the vehicle's point judged in an observation; nil is the
+	// box's centre.
+	point func(TrackPoint) Point
+}
+
+// judgedBy returns the crossing judged by point instead of the centre.
+func (sc segmentCrossing) judgedBy(point func(TrackPoint) Point) segmentCrossing {
+	sc.point = point
+	return sc
+}
+
+// at is the point judged in observation p.
+func (sc segmentCrossing) at(p TrackPoint) Point {
+	if sc.point == nil {
+		return p.C
+	}
+	return sc.point(p)
 }
 
 // newSegmentCrossing returns the crossing of segment from-to, with side +1
@@ -54,7 +72,7 @@ func (sc segmentCrossing) dist(p Point) float64 { return p.Sub(sc.from).Dot(sc.n
 // direction of a crossing it completes: +1 onto the normal's side, -1 onto
 // the other, 0 for none.
 func (sc segmentCrossing) step(cs *crossingSide, p TrackPoint) int {
-	d := sc.dist(p.C)
+	d := sc.dist(sc.at(p))
 	// Remember the observations before p, for headed.
 	seen, prev, prev2, prevT, prev2T := cs.seen, cs.prev, cs.prev2, cs.prevT, cs.prev2T
 	cs.seen, cs.prev2, cs.prev2T, cs.prev, cs.prevT = cs.seen+1, cs.prev, cs.prevT, d, p.T
@@ -79,7 +97,7 @@ func (sc segmentCrossing) step(cs *crossingSide, p TrackPoint) int {
 	}
 	from := cs.anchor
 	cs.side, cs.anchor = s, p
-	if !SegmentsIntersect(from.C, p.C, sc.from, sc.to) {
+	if !SegmentsIntersect(sc.at(from), sc.at(p), sc.from, sc.to) {
 		return 0 // beside the segment, over its extension
 	}
 	if gap := p.T.Sub(prevT); gap > maxUnseenCrossing && seen >= 2 && !headed(prev2, prev, prev2T, prevT, d, gap) {
@@ -132,14 +150,24 @@ func (sc segmentCrossing) extent(r image.Rectangle) (lo, hi float64) {
 // waited on the line crossed when it moved off it, and one hidden for a
 // moment crossed somewhere in the gap, in proportion to the distance.
 func (sc segmentCrossing) crossingTime(path []TrackPoint, s int) time.Time {
+	t, _ := sc.crossingAt(path, s)
+	return t
+}
+
+// crossingAt is crossingTime with where the judged point was then, on
+// the line (interpolated the same way).
+func (sc segmentCrossing) crossingAt(path []TrackPoint, s int) (time.Time, Point) {
 	for k := len(path) - 1; k > 0; k-- {
-		d0, d1 := float64(s)*sc.dist(path[k-1].C), float64(s)*sc.dist(path[k].C)
+		p0, p1 := sc.at(path[k-1]), sc.at(path[k])
+		d0, d1 := float64(s)*sc.dist(p0), float64(s)*sc.dist(p1)
 		if d0 <= 0 && d1 > 0 {
+			f := -d0 / (d1 - d0)
 			a, b := path[k-1].T, path[k].T
-			return a.Add(time.Duration(-d0 / (d1 - d0) * float64(b.Sub(a))))
+			return a.Add(time.Duration(f * float64(b.Sub(a)))), p0.Add(p1.Sub(p0).Scale(f))
 		}
 	}
-	return path[len(path)-1].T // the crossing itself was trimmed away
+	last := path[len(path)-1] // the crossing itself was trimmed away
+	return last.T, sc.at(last)
 }
 
 // trackCursor remembers the last trajectory point a rule examined, so that

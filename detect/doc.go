@@ -6,7 +6,8 @@
 // colour frame, where motion says something moved) → SORT (Kalman
 // prediction, Hungarian assignment: stable IDs, trajectories, class by
 // vote) → the rules built from the camera's Scene by RulesFor (wrong way
-// over lines and in lanes, red light against a PhaseSource, speeding over
+// over lines and in lanes, red light against a PhaseSource judged by a
+// ContactPoint with an optional confirm line, speeding over
 // a Homography, illegal stopping in zones, solid lines, restricted lanes),
 // which turn tracks into Violations.
 //

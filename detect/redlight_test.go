@@ -30,6 +30,11 @@ func pushedRed(red time.Time, again ...time.Time) *PushedPhases {
 	return pp
 }
 
+// byCentre judges the box's centre, as the scenarios below were written
+// (their times are the centre's); TestRedLightContactPoint covers the
+// other points.
+var byCentre = RedLightConfig{Point: PointCentre, Margin: 8, StopRadius: 8}
+
 func TestRedLight(t *testing.T) {
 	// The stop line is stopLine (y = 200, traffic goes down into the
 	// junction). steps(140, 260, 10) has its centre on the line at frame
@@ -96,7 +101,7 @@ func TestRedLight(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := NewRedLight(stopLine, tc.phases, 0, 8)
+			r := NewRedLight(stopLine, tc.phases, byCentre)
 			vs, _ := runRule(r, &Track{ID: 7, Class: "car", Confirmed: true}, tc.pts)
 			if !tc.want {
 				if len(vs) != 0 {
@@ -119,7 +124,7 @@ func TestRedLight(t *testing.T) {
 }
 
 func TestRedLightViolationDetails(t *testing.T) {
-	r := NewRedLight(stopLine, redFrom(epoch.Add(-time.Minute), time.Time{}), 0, 8)
+	r := NewRedLight(stopLine, redFrom(epoch.Add(-time.Minute), time.Time{}), byCentre)
 	tr := &Track{ID: 3, Confirmed: true}
 	vs, frames := runRule(r, tr, ruleFrames(steps(140, 260, 10)))
 	if len(vs) != 1 {
@@ -141,7 +146,7 @@ func TestRedLightViolationDetails(t *testing.T) {
 }
 
 func TestRedLightCrossedBeforeConfirmation(t *testing.T) {
-	r := NewRedLight(stopLine, redFrom(epoch.Add(-time.Minute), time.Time{}), 0, 8)
+	r := NewRedLight(stopLine, redFrom(epoch.Add(-time.Minute), time.Time{}), byCentre)
 	tr := &Track{ID: 5}
 	var got []int
 	for i, p := range ruleFrames(steps(170, 250, 10)) {
@@ -157,7 +162,7 @@ func TestRedLightCrossedBeforeConfirmation(t *testing.T) {
 }
 
 func TestRedLightTrimmedTrajectory(t *testing.T) {
-	r := NewRedLight(stopLine, redFrom(epoch.Add(-time.Minute), time.Time{}), 0, 8)
+	r := NewRedLight(stopLine, redFrom(epoch.Add(-time.Minute), time.Time{}), byCentre)
 	tr := &Track{ID: 9, Confirmed: true}
 	n := 0
 	for _, p := range ruleFrames(steps(140, 260, 10)) {
@@ -189,7 +194,7 @@ func TestRedLightOnAFixedPlan(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := NewRedLight(stopLine, plan, 0, 8)
+			r := NewRedLight(stopLine, plan, byCentre)
 			pts := ruleFrames(steps(140, 260, 10))
 			for i := range pts {
 				pts[i].T = pts[i].T.Add(tc.start)

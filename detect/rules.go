@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"time"
 )
 
 // RulesConfig tunes the rules beyond what the scene says. The scene holds
@@ -92,11 +91,14 @@ func RulesFor(s Scene, phases PhaseSource, cfg RulesConfig) ([]Rule, error) {
 		if phases == nil {
 			return nil, errors.New("scene.stop_line: no signal phase to judge it by")
 		}
-		var grace time.Duration // 0: DefaultRedGrace
+		rc := RedLightConfig{Margin: cfg.CrossingMargin, StopRadius: cfg.StopRadiusPx}
 		if s.Signal != nil {
-			grace = s.Signal.RedGrace
+			rc.RedGrace, rc.RedEndGrace = s.Signal.RedGrace, s.Signal.RedEndGrace
 		}
-		rules = append(rules, NewRedLight(*s.StopLine, phases, grace, cfg.CrossingMargin))
+		if s.RedLight != nil {
+			rc.Point, rc.ConfirmLine, rc.ConfirmWithin = s.RedLight.Point, s.RedLight.ConfirmLine, s.RedLight.ConfirmWithin
+		}
+		rules = append(rules, NewRedLight(*s.StopLine, phases, rc))
 	}
 	if s.Speed != nil {
 		sp, err := NewSpeeding(*s.Speed)

@@ -68,6 +68,10 @@ type Scene struct {
 	// StopLine is the signal's stop line; Allowed is the direction of
 	// travel into the junction. Crossing it that way on red runs the light.
 	StopLine *Line `yaml:"stop_line"`
+	// RedLight says how the stop line is judged: by which point of the
+	// vehicle, and whether a confirm line tells a vehicle that ran the
+	// light from one that crept over it and waited. Nil: the defaults.
+	RedLight *RedLightRule `yaml:"red_light"`
 	// Zones are no-stopping zones.
 	Zones []Zone `yaml:"zones"`
 	// Lanes carry a direction of travel and the vehicle classes allowed.
@@ -77,6 +81,29 @@ type Scene struct {
 	// Signal says where the signal phase comes from.
 	Signal *Signal `yaml:"signal"`
 }
+
+// RedLightRule tunes the red-light rule of a camera.
+type RedLightRule struct {
+	// Point is the vehicle's point that must cross the stop line:
+	// front (default), bottom or centre (see ContactPoint).
+	Point ContactPoint `yaml:"point"`
+	// ConfirmLine is an optional second line beyond the stop line (the
+	// far side of the crosswalk or of the junction), crossed in its
+	// Allowed direction by a vehicle that goes on through. With it, a
+	// red-light event says stage ran_through (the same point crossed it
+	// within ConfirmWithin of crossing the stop line) or crossed (the
+	// vehicle stopped past the stop line, was lost, or did not reach it
+	// in time); without it, every event says crossed.
+	ConfirmLine *Line `yaml:"confirm_line"`
+	// ConfirmWithin is how long after the stop-line crossing the confirm
+	// line may be crossed for ran_through, and so the longest a
+	// red-light event waits (default 4 s). The record buffer must reach
+	// back pre_roll + confirm_within.
+	ConfirmWithin time.Duration `yaml:"confirm_within"`
+}
+
+// DefaultConfirmWithin is RedLightRule.ConfirmWithin when unset.
+const DefaultConfirmWithin = 4 * time.Second
 
 // Polyline is a named open path of two or more points.
 type Polyline struct {
@@ -129,7 +156,9 @@ type Speed struct {
 // (the signal head seen in the picture, classified by colour), "plan" (a
 // fixed-time plan) or "http" (pushed by the signal controller to
 // POST /signals/<camera>). RedGrace is how long after the change to red a
-// crossing is still forgiven (default 0.5 s). MaxAge, for a pushed
+// crossing is still forgiven (default 0.5 s); RedEndGrace how long before
+// the change from red (default 0: none), the policy for the countdown's
+// last moment. MaxAge, for a pushed
 // signal, is how long a pushed phase is believed without a new push
 // (PushedPhases.MaxAge; default 2 min).
 type Signal struct {
@@ -137,7 +166,13 @@ type Signal struct {
 	Region   *Rect         `yaml:"region"`
 	Plan     *SignalPlan   `yaml:"plan"`
 	RedGrace time.Duration `yaml:"red_grace"`
-	MaxAge   time.Duration `yaml:"max_age"`
+	// RedEndGrace forgives a crossing that red ended within this long
+	// after. The rule then decides only once the change would have been
+	// seen: at once for a plan, RedEndGrace plus phaseSettle later for a
+	// colour region or a pushed signal, whose changes are known only once
+	// they happen (a push arriving later still is not taken into account).
+	RedEndGrace time.Duration `yaml:"red_end_grace"`
+	MaxAge      time.Duration `yaml:"max_age"`
 }
 
 // Rect is [x, y, w, h] in YAML.
@@ -190,6 +225,9 @@ type SignalPlan struct {
 // Vehicle classes a lane can allow, as the detectors name them.
 var vehicleClasses = []string{"car", "motorbike", "bus", "truck", "bicycle", "person"}
 
+// IsVehicleClass reports whether c is a class the detectors name.
+func IsVehicleClass(c string) bool { return slices.Contains(vehicleClasses, c) }
+
 // Signal sources.
 const (
 	SourceRegion = "region"
@@ -235,6 +273,21 @@ func (s Scene) Validate(width, height int) error {
 		checkLine(&errs, "scene.stop_line", *s.StopLine, width, height)
 		if s.Signal == nil {
 			bad("scene.stop_line: there is no scene.signal to tell when it is red")
+		}
+	}
+	if rl := s.RedLight; rl != nil {
+		if s.StopLine == nil {
+			bad("scene.red_light: there is no scene.stop_line to judge")
+		}
+		if err := checkContactPoint(rl.Point); err != nil {
+			bad("scene.red_light.point: %v", err)
+		}
+		if cl := rl.ConfirmLine; cl != nil {
+			checkName("scene.red_light.confirm_line", cl.Name, lineNames)
+			checkLine(&errs, "scene.red_light.confirm_line", *cl, width, height)
+		}
+		if rl.ConfirmWithin < 0 {
+			bad("scene.red_light.confirm_within: %v must not be negative", rl.ConfirmWithin)
 		}
 	}
 	zoneNames := make(map[string]string)
@@ -451,6 +504,9 @@ func checkSignal(errs *[]error, sig Signal, width, height int) {
 	}
 	if sig.RedGrace < 0 {
 		bad("scene.signal.red_grace: %v must not be negative", sig.RedGrace)
+	}
+	if sig.RedEndGrace < 0 {
+		bad("scene.signal.red_end_grace: %v must not be negative", sig.RedEndGrace)
 	}
 	switch {
 	case sig.MaxAge < 0:

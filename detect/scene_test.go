@@ -132,6 +132,10 @@ stop_line:
   from: [100, 200]
   to: [500, 200]
   allowed: down
+red_light:
+  point: front
+  confirm_line: {name: junction, from: [100, 260], to: [500, 260], allowed: down}
+  confirm_within: 3s
 zones:
   - name: bus_stop
     points: [[400, 250], [600, 250], [600, 350], [400, 350]]
@@ -161,6 +165,7 @@ signal:
     red: 45s
     timezone: Asia/Ho_Chi_Minh
   red_grace: 300ms
+  red_end_grace: 2s
 `
 
 func TestSceneValidateFull(t *testing.T) {
@@ -175,6 +180,10 @@ func TestSceneValidateFull(t *testing.T) {
 	}
 	if s.Signal.Region == nil || *s.Signal.Region != (Rect{600, 10, 20, 60}) {
 		t.Errorf("signal region %v, want [600, 10, 20, 60]", s.Signal.Region)
+	}
+	if rl := s.RedLight; rl == nil || rl.Point != PointFront || rl.ConfirmLine == nil || rl.ConfirmLine.Name != "junction" ||
+		rl.ConfirmWithin != 3*time.Second || s.Signal.RedEndGrace != 2*time.Second {
+		t.Errorf("red_light read as %+v, red_end_grace %v", s.RedLight, s.Signal.RedEndGrace)
 	}
 	if s.Zones[0].MaxStop != 45*time.Second || s.Signal.RedGrace != 300*time.Millisecond || s.Signal.Plan.Cycle != 90*time.Second {
 		t.Errorf("durations read as %v, %v, %v", s.Zones[0].MaxStop, s.Signal.RedGrace, s.Signal.Plan.Cycle)
@@ -299,6 +308,19 @@ func TestSceneValidateBadElements(t *testing.T) {
 			[]string{`scene.signal.plan.timezone: "Asia/Hanoi_City":`}},
 		{"negative grace", func(s *Scene) { s.Signal.RedGrace = -time.Second },
 			[]string{"scene.signal.red_grace: -1s must not be negative"}},
+		{"negative red-end grace", func(s *Scene) { s.Signal.RedEndGrace = -time.Second },
+			[]string{"scene.signal.red_end_grace: -1s must not be negative"}},
+		// The red-light rule.
+		{"red light judged by an unknown point", func(s *Scene) { s.RedLight.Point = "roof" },
+			[]string{`scene.red_light.point: "roof" is not one of front, bottom, centre`}},
+		{"red light without a stop line", func(s *Scene) { s.StopLine = nil },
+			[]string{"scene.red_light: there is no scene.stop_line to judge"}},
+		{"confirm line named like the stop line", func(s *Scene) { s.RedLight.ConfirmLine.Name = "stop" },
+			[]string{`scene.red_light.confirm_line.name: "stop" is already used by scene.stop_line`}},
+		{"confirm line without a direction", func(s *Scene) { s.RedLight.ConfirmLine.Allowed = "" },
+			[]string{"scene.red_light.confirm_line.allowed: missing"}},
+		{"negative confirm_within", func(s *Scene) { s.RedLight.ConfirmWithin = -time.Second },
+			[]string{"scene.red_light.confirm_within: -1s must not be negative"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

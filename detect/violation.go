@@ -48,6 +48,8 @@ type Violation struct {
 	Speed *SpeedMeasurement
 	// Phase is the signal phase at the offence (red light).
 	Phase string
+	// RedLight says how a red light was judged (red light).
+	RedLight *RedLightCrossing `json:",omitempty"`
 	// Trajectory is a copy of the track's path up to the offence.
 	Trajectory []TrackPoint
 }
@@ -61,4 +63,48 @@ type SpeedMeasurement struct {
 	DistanceM float64
 	Duration  time.Duration
 	Points    int
+}
+
+// Red-light stages: how far into the junction the vehicle went.
+const (
+	// StageCrossed: the vehicle's point crossed the stop line on red
+	// (and, with a confirm line, stopped past it, was lost, or did not
+	// reach the confirm line in time).
+	StageCrossed = "crossed"
+	// StageRanThrough: it also crossed the confirm line.
+	StageRanThrough = "ran_through"
+)
+
+// RedLightCrossing is what a red-light fine rests on: which point of the
+// vehicle crossed the stop line, where and when, and the lamp then.
+type RedLightCrossing struct {
+	Stage string // StageCrossed or StageRanThrough
+	// Point names the vehicle's point judged; PointXY is where it crossed
+	// the stop line, in pixels of the detection frame (on the line,
+	// interpolated between the observations either side).
+	Point   ContactPoint
+	PointXY Point
+	// CrossedAt is when it crossed (the violation's Time).
+	CrossedAt time.Time
+	// PhaseAtCrossing is the lamp at CrossedAt; RedSince when that red
+	// began (zero when the source does not know).
+	PhaseAtCrossing Phase
+	RedSince        time.Time
+	// RedGrace and RedEndGrace are the policies it was judged under: a
+	// crossing within RedGrace after the change to red, or RedEndGrace
+	// before the change from it, is forgiven.
+	RedGrace, RedEndGrace time.Duration
+	// ConfirmLine names the confirm line, when the scene has one;
+	// ConfirmedAt is when the point crossed it (ran_through).
+	ConfirmLine string
+	ConfirmedAt time.Time
+}
+
+// SinceRed is how long the light had been red at the crossing, 0 when
+// the start of red is not known.
+func (c *RedLightCrossing) SinceRed() time.Duration {
+	if c.RedSince.IsZero() {
+		return 0
+	}
+	return c.CrossedAt.Sub(c.RedSince)
 }

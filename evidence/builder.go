@@ -80,8 +80,9 @@ type Builder struct {
 	Ring                      *ingest.RingBuffer
 	Clip                      ClipConfig
 	Location                  *time.Location
-	// LegalRefs maps a violation type to the legal reference cited.
-	LegalRefs map[string]string
+	// LegalRefs maps a violation type to the legal reference cited, one
+	// for every vehicle or one per vehicle class.
+	LegalRefs LegalRefs
 	Outbox    Adder
 	Signer    *Signer
 	Software  string
@@ -289,7 +290,7 @@ func (b *Builder) build(p pending) (Package, error) {
 		EventID:          EventID(b.Camera.ID, v.Type, v.TrackID, v.Time),
 		Camera:           b.Camera,
 		Type:             v.Type,
-		LegalRef:         b.LegalRefs[v.Type],
+		LegalRef:         b.LegalRefs.For(v.Type, v.Class),
 		OffenceTime:      v.Time.UTC().Format(TimeFormat),
 		DetectedAt:       p.detected.UTC().Format(TimeFormat),
 		TrackID:          v.TrackID,
@@ -301,6 +302,7 @@ func (b *Builder) build(p pending) (Package, error) {
 		SpeedKmh:         math.Round(v.SpeedKmh*10) / 10,
 		SpeedMeasurement: speedMeasurement(v.Speed),
 		SignalPhase:      v.Phase,
+		RedLight:         redLightDetails(v.RedLight),
 		Software:         b.Software,
 		KeyID:            b.Signer.KeyID(),
 		Models:           b.Models,
@@ -368,21 +370,22 @@ func (b *Builder) build(p pending) (Package, error) {
 	return Package{Event: e, Files: files}, nil
 }
 
+// snapshotText is the legend burned into the snapshot, one entry per
+// subject (RenderJPEG wraps each to the picture's width): what and under
+// which law, the line or lane and its direction, the signal; then the
+// camera and place; then the local time.
 func (b *Builder) snapshotText(v detect.Violation) []string {
 	what := strings.ToUpper(strings.ReplaceAll(v.Type, "_", " "))
-	if ref := b.LegalRefs[v.Type]; ref != "" {
+	if ref := b.LegalRefs.For(v.Type, v.Class); ref != "" {
 		what += "  (" + ref + ")"
 	}
 	if v.Line != "" {
-		allowed := ""
-		for _, l := range b.Scene.Lines {
-			if l.Name == v.Line {
-				allowed = l.Allowed
-			}
-		}
-		what += fmt.Sprintf("  line %q (allowed: %s)", v.Line, allowed)
+		what += "  " + lineLabel(b.Scene, v.Line)
 	}
-	if v.Phase != "" {
+	switch {
+	case v.RedLight != nil:
+		what += "  " + redLightLegend(v.RedLight)
+	case v.Phase != "":
 		what += "  signal " + strings.ToUpper(v.Phase)
 	}
 	if v.SpeedKmh > 0 {
@@ -392,7 +395,7 @@ func (b *Builder) snapshotText(v detect.Violation) []string {
 		what += fmt.Sprintf("  zone %q", v.Zone)
 	}
 	if v.Lane != "" {
-		what += fmt.Sprintf("  lane %q", v.Lane)
+		what += "  " + laneLabel(b.Scene, v.Lane)
 	}
 	if v.Class != "" {
 		what += "  " + v.Class
@@ -410,14 +413,67 @@ func (b *Builder) snapshotText(v detect.Violation) []string {
 	return []string{what, where, when}
 }
 
+// lineLabel names a scene line of any kind with the direction it may be
+// crossed in.
+func lineLabel(s detect.Scene, name string) string {
+	for _, l := range s.Lines {
+		if l.Name == name {
+			return fmt.Sprintf("line %q (allowed: %s)", name, l.Allowed)
+		}
+	}
+	if l := s.StopLine; l != nil && l.Name == name {
+		return fmt.Sprintf("stop line %q (into the junction: %s)", name, l.Allowed)
+	}
+	if rl := s.RedLight; rl != nil && rl.ConfirmLine != nil && rl.ConfirmLine.Name == name {
+		return fmt.Sprintf("confirm line %q (%s)", name, rl.ConfirmLine.Allowed)
+	}
+	for _, l := range s.SolidLines {
+		if l.Name == name {
+			return fmt.Sprintf("solid line %q (no crossing)", name)
+		}
+	}
+	return fmt.Sprintf("line %q", name)
+}
+
+// laneLabel names a lane with its direction of travel.
+func laneLabel(s detect.Scene, name string) string {
+	for _, l := range s.Lanes {
+		if l.Name == name && l.Direction != "" {
+			return fmt.Sprintf("lane %q (direction: %s)", name, l.Direction)
+		}
+	}
+	return fmt.Sprintf("lane %q", name)
+}
+
+// scaleScene is what the snapshot draws of the scene (its directional
+// lines, the stop line and the confirm line) in the picture's pixels.
 func scaleScene(s detect.Scene, sx, sy float64) detect.Scene {
+	scale := func(l detect.Line) detect.Line {
+		l.From = scalePoint(l.From, sx, sy)
+		l.To = scalePoint(l.To, sx, sy)
+		return l
+	}
 	out := detect.Scene{Lines: make([]detect.Line, len(s.Lines))}
 	for i, l := range s.Lines {
-		l.From = detect.Point{X: l.From.X * sx, Y: l.From.Y * sy}
-		l.To = detect.Point{X: l.To.X * sx, Y: l.To.Y * sy}
-		out.Lines[i] = l
+		out.Lines[i] = scale(l)
+	}
+	if s.StopLine != nil {
+		l := scale(*s.StopLine)
+		out.StopLine = &l
+	}
+	if rl := s.RedLight; rl != nil {
+		r := *rl
+		if rl.ConfirmLine != nil {
+			l := scale(*rl.ConfirmLine)
+			r.ConfirmLine = &l
+		}
+		out.RedLight = &r
 	}
 	return out
+}
+
+func scalePoint(p detect.Point, sx, sy float64) detect.Point {
+	return detect.Point{X: p.X * sx, Y: p.Y * sy}
 }
 
 func scaleViolation(v detect.Violation, sx, sy float64) detect.Violation {
@@ -429,6 +485,11 @@ func scaleViolation(v detect.Violation, sx, sy float64) detect.Violation {
 		trail[i] = p
 	}
 	v.Trajectory = trail
+	if v.RedLight != nil {
+		rl := *v.RedLight
+		rl.PointXY = scalePoint(rl.PointXY, sx, sy)
+		v.RedLight = &rl
+	}
 	return v
 }
 

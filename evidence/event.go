@@ -80,8 +80,10 @@ type Event struct {
 	SpeedKmh         float64           `json:"speed_kmh,omitempty"`
 	SpeedMeasurement *SpeedMeasurement `json:"speed_measurement,omitempty"`
 	// SignalPhase is the signal's phase at the offence, where relevant.
-	SignalPhase string   `json:"signal_phase,omitempty"`
-	Evidence    []Object `json:"evidence"`
+	SignalPhase string `json:"signal_phase,omitempty"`
+	// RedLight is how a red light was judged (red_light).
+	RedLight *RedLightDetails `json:"red_light,omitempty"`
+	Evidence []Object         `json:"evidence"`
 	// ManifestSignature is the base64 Ed25519 signature of manifest.json,
 	// by the device key KeyID names: consumers verify offline with it.
 	ManifestSignature string `json:"manifest_signature,omitempty"`
@@ -105,6 +107,38 @@ type SpeedMeasurement struct {
 	DurationS float64 `json:"duration_s"`
 	// Frames is how many pictures the fit used.
 	Frames int `json:"frames"`
+}
+
+// RedLightDetails is what a red-light fine rests on: which point of the
+// vehicle crossed the stop line, where and when, the lamp then, and the
+// policies it was judged under.
+type RedLightDetails struct {
+	// Stage is crossed (over the stop line on red; with a confirm line:
+	// stopped past it, lost, or not at the confirm line in time) or
+	// ran_through (also over the confirm line).
+	Stage string `json:"stage"`
+	// Point names the vehicle's point judged (front, bottom, centre) and
+	// PointXY where it crossed the stop line, [x, y] in the pixels of the
+	// event's box frame.
+	Point   string     `json:"point"`
+	PointXY [2]float64 `json:"point_xy"`
+	// CrossedAt is when the point crossed the line (the offence time).
+	CrossedAt string `json:"crossed_at"`
+	// PhaseAtCrossing is the lamp at CrossedAt.
+	PhaseAtCrossing string `json:"phase_at_crossing"`
+	// RedSince is when that red began and SinceRedS how long before the
+	// crossing; both absent when the signal source does not know.
+	RedSince  string   `json:"red_since,omitempty"`
+	SinceRedS *float64 `json:"since_red_s,omitempty"`
+	// RedGraceS and RedEndGraceS: a crossing within RedGraceS after the
+	// change to red, or RedEndGraceS before the change from it, is
+	// forgiven.
+	RedGraceS    float64 `json:"red_grace_s"`
+	RedEndGraceS float64 `json:"red_end_grace_s"`
+	// ConfirmLine names the confirm line, when the camera has one, and
+	// ConfirmedAt is when the point crossed it (ran_through).
+	ConfirmLine string `json:"confirm_line,omitempty"`
+	ConfirmedAt string `json:"confirmed_at,omitempty"`
 }
 
 // EventID derives the id from what identifies the offence, so the same

@@ -29,6 +29,11 @@ func schemaTestEvent() Event {
 		SpeedKmh:         42.5,
 		SpeedMeasurement: &SpeedMeasurement{LimitKmh: 30, ToleranceKmh: 5, StdErrKmh: 0.8, DistanceM: 25.3, DurationS: 2.143, Frames: 52},
 		SignalPhase:      "red",
+		RedLight: &RedLightDetails{
+			Stage: "ran_through", Point: "front", PointXY: [2]float64{320.5, 220}, CrossedAt: t.Format(TimeFormat),
+			PhaseAtCrossing: "red", RedSince: t.Add(-3400 * time.Millisecond).Format(TimeFormat), SinceRedS: ptr(3.4),
+			RedGraceS: 0.5, RedEndGraceS: 2, ConfirmLine: "junction_far", ConfirmedAt: t.Add(1200 * time.Millisecond).Format(TimeFormat),
+		},
 		Evidence: []Object{
 			{Bucket: "evidence", Key: "violations/2026/11/27/cam-01/x/clip.mp4", Size: 123456, SHA256: strings.Repeat("ab", 32), ContentType: "video/mp4", Role: "clip"},
 			{Key: "violations/2026/11/27/cam-01/x/snapshot.jpg", Size: 0, SHA256: strings.Repeat("0", 64), ContentType: "image/jpeg", Role: "snapshot"},
@@ -38,6 +43,8 @@ func schemaTestEvent() Event {
 		Software:          "stopline 0.1.0",
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // schemaTestJSON is the event as a JSON object, to break in the tests.
 func schemaTestJSON(t *testing.T, e Event) map[string]any {
@@ -74,6 +81,7 @@ func TestSchemaAcceptsValidEvents(t *testing.T) {
 	minimal.Camera = Camera{ID: "cam-02"}
 	minimal.LegalRef, minimal.Vehicle, minimal.Line, minimal.SignalPhase = "", "", "", ""
 	minimal.SpeedKmh, minimal.SpeedMeasurement, minimal.ManifestSignature, minimal.KeyID = 0, nil, "", ""
+	minimal.RedLight = nil // as from a worker before red_light was added
 	minimal.Box = Box{}
 	minimal.Evidence = minimal.Evidence[1:]
 	b, err := json.Marshal(minimal)
@@ -116,6 +124,15 @@ func TestSchemaRejectsInvalidEvents(t *testing.T) {
 		{"speed measured over no distance", func(m map[string]any) { m["speed_measurement"].(map[string]any)["distance_m"] = 0 }},
 		{"model without sha256", func(m map[string]any) { m["models"] = []any{map[string]any{"name": "x", "version": "1"}} }},
 		{"software_version missing", func(m map[string]any) { delete(m, "software_version") }},
+		{"red light in an unknown stage", func(m map[string]any) { redLightOf(m)["stage"] = "crept" }},
+		{"red light judged by an unknown point", func(m map[string]any) { redLightOf(m)["point"] = "roof" }},
+		{"red light point with one coordinate", func(m map[string]any) { redLightOf(m)["point_xy"] = []any{320.0} }},
+		{"red light without the lamp at crossing", func(m map[string]any) { delete(redLightOf(m), "phase_at_crossing") }},
+		{"red light without its crossing time", func(m map[string]any) { delete(redLightOf(m), "crossed_at") }},
+		{"red light crossing time not UTC", func(m map[string]any) { redLightOf(m)["crossed_at"] = "2026-11-27T16:30:00.123+07:00" }},
+		{"red light negative time since red", func(m map[string]any) { redLightOf(m)["since_red_s"] = -0.2 }},
+		{"red light without its end grace", func(m map[string]any) { delete(redLightOf(m), "red_end_grace_s") }},
+		{"red light extra property", func(m map[string]any) { redLightOf(m)["wheel"] = "front" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := schemaTestJSON(t, schemaTestEvent())
@@ -133,6 +150,8 @@ func TestSchemaRejectsInvalidEvents(t *testing.T) {
 		t.Error("truncated JSON accepted")
 	}
 }
+
+func redLightOf(m map[string]any) map[string]any { return m["red_light"].(map[string]any) }
 
 func evidenceItem(m map[string]any) map[string]any {
 	return m["evidence"].([]any)[0].(map[string]any)
@@ -216,6 +235,9 @@ func compareSchema(t *testing.T, root, node map[string]any, typ reflect.Type, pa
 			t.Errorf("%s.%s: required in the schema is %t, omitempty in Go is %t", path, name, isReq, omitempty)
 		}
 		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
 		if ft.Kind() == reflect.Slice {
 			ft = ft.Elem()
 			prop = resolveRef(t, root, prop)

@@ -43,9 +43,10 @@ type Snapshot struct {
 	Text []string
 }
 
-// RenderJPEG draws the scene's lines (the crossed one in red with its
-// allowed direction), the vehicle's box and path, and the text band, and
-// encodes the result as JPEG.
+// RenderJPEG draws the scene's lines (the crossed one in red; each with
+// its allowed direction), the vehicle's box and path, the point judged
+// where it crossed (red light), and the text band, wrapped to the
+// picture's width, and encodes the result as JPEG.
 func RenderJPEG(s Snapshot) ([]byte, error) {
 	f := s.Frame
 	if f == nil || len(f.Data) < ingest.I420Size(f.Width, f.Height) {
@@ -58,7 +59,7 @@ func RenderJPEG(s Snapshot) ([]byte, error) {
 	defer pic.Close()
 
 	scale, lineHeight, stroke := bandLayout(f.Width)
-	for _, l := range s.Scene.Lines {
+	for _, l := range drawnLines(s.Scene) {
 		c, thick := colourRule, stroke
 		if l.Name == s.Violation.Line {
 			c, thick = colourOffence, 2*stroke
@@ -72,14 +73,27 @@ func RenderJPEG(s Snapshot) ([]byte, error) {
 		gocv.Line(&pic, pt(trail[i-1].C), pt(trail[i].C), colourTrail, stroke)
 	}
 	gocv.Rectangle(&pic, s.Violation.Box, colourOffence, 2*stroke)
+	if rl := s.Violation.RedLight; rl != nil {
+		// The point judged, where it crossed the stop line.
+		gocv.Circle(&pic, pt(rl.PointXY), 4*stroke, colourTrail, 2*stroke)
+	}
 
+	// The legend wraps inside the picture's width, so nothing is cut off.
+	margin := 6 * stroke
+	text := make([]string, len(s.Text))
+	for i, line := range s.Text {
+		text[i] = ASCIIFold(line)
+	}
+	text = wrapLegend(text, f.Width-2*margin, func(t string) int {
+		return gocv.GetTextSize(t, gocv.FontHersheySimplex, scale, stroke).X
+	})
 	canvas := gocv.NewMat()
 	defer canvas.Close()
-	band := lineHeight*len(s.Text) + 6*stroke
+	band := lineHeight*len(text) + 6*stroke
 	gocv.CopyMakeBorder(pic, &canvas, 0, band, 0, 0, gocv.BorderConstant, colourBand)
-	for i, line := range s.Text {
-		org := image.Pt(6*stroke, f.Height+lineHeight*(i+1)-2*stroke)
-		gocv.PutTextWithParams(&canvas, ASCIIFold(line), org, gocv.FontHersheySimplex, scale, colourText, stroke, gocv.LineAA, false)
+	for i, line := range text {
+		org := image.Pt(margin, f.Height+lineHeight*(i+1)-2*stroke)
+		gocv.PutTextWithParams(&canvas, line, org, gocv.FontHersheySimplex, scale, colourText, stroke, gocv.LineAA, false)
 	}
 
 	buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, canvas, []int{gocv.IMWriteJpegQuality, 90})
@@ -139,6 +153,19 @@ func toBGR(f *ingest.Frame) (gocv.Mat, error) {
 	pic := gocv.NewMat()
 	gocv.CvtColor(yuv, &pic, gocv.ColorYUVToBGRIYUV)
 	return pic, nil
+}
+
+// drawnLines are the scene's lines a snapshot shows: the directional
+// lines, the stop line and the confirm line.
+func drawnLines(s detect.Scene) []detect.Line {
+	lines := append([]detect.Line(nil), s.Lines...)
+	if s.StopLine != nil {
+		lines = append(lines, *s.StopLine)
+	}
+	if rl := s.RedLight; rl != nil && rl.ConfirmLine != nil {
+		lines = append(lines, *rl.ConfirmLine)
+	}
+	return lines
 }
 
 // drawAllowed puts an arrow across the middle of the line pointing the way

@@ -73,9 +73,11 @@ type Camera struct {
 	// dnn, tracker, rules, refresh. Every key left out keeps its default.
 	Detection *detect.Config `yaml:"detection"`
 	Scene     detect.Scene   `yaml:"scene"`
-	// Legal maps a violation type to the legal reference it is fined under,
-	// e.g. wrong_way: "Nghị định 100/2019/NĐ-CP, Điều 5, khoản 5".
-	Legal map[string]string `yaml:"legal"`
+	// Legal maps a violation type to the legal reference it is fined
+	// under: one text for every vehicle, or one per vehicle class, e.g.
+	// red_light: {car: "Nghị định 168/2024/NĐ-CP, Điều 6", motorbike:
+	// "Nghị định 168/2024/NĐ-CP, Điều 7", default: "…"}.
+	Legal evidence.LegalRefs `yaml:"legal"`
 }
 
 // PipelineConfig is the camera's detection pipeline configuration: its
@@ -297,9 +299,15 @@ func (cam *Camera) Validate() error {
 	if err := cam.RecordBuffer.Validate(); err != nil {
 		errs = append(errs, prefixed("record_buffer.", err))
 	}
-	for typ := range cam.Legal {
+	for typ, ref := range cam.Legal {
 		if !detect.KnownType(typ) {
 			errs = append(errs, fmt.Errorf("legal.%s: not a violation type", typ))
+		}
+		for _, c := range ref.Classes() {
+			// A person on foot is never fined by a vehicle rule.
+			if c != evidence.LegalDefaultClass && (c == "person" || !detect.IsVehicleClass(c)) {
+				errs = append(errs, fmt.Errorf("legal.%s.%s: not a vehicle class (car, motorbike, bus, truck, bicycle or default)", typ, c))
+			}
 		}
 	}
 	w, h := cam.Detect.Width, cam.Detect.Height

@@ -89,6 +89,15 @@ func TestParseRejectsBadConfig(t *testing.T) {
 			[]string{`camera "cam-01": dnn.model: "yolo-v99" is not a model this binary carries`}},
 		{"outbox section", func(s string) string { return "output: {outbox: {max_bytes: -1, retry_initial: -1s}}\n" + s },
 			[]string{"output.outbox.max_bytes: negative", "output.outbox.retry_initial: negative"}},
+		{"legal reference for an unknown class", func(s string) string {
+			return s + "    legal: {wrong_way: {car: x, tractor: y}}\n"
+		}, []string{`camera "cam-01"`, "legal.wrong_way.tractor: not a vehicle class"}},
+		{"legal reference for a pedestrian", func(s string) string {
+			return s + "    legal: {wrong_way: {person: x}}\n"
+		}, []string{`camera "cam-01"`, "legal.wrong_way.person: not a vehicle class"}},
+		{"legal reference neither text nor map", func(s string) string {
+			return s + "    legal: {wrong_way: [a, b]}\n"
+		}, []string{"a legal reference is a text, or a map from vehicle class to text"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,6 +127,32 @@ func TestParseEmptyFile(t *testing.T) {
 	for _, doc := range []string{"", "\n", "# nothing yet\n"} {
 		if _, err := Parse([]byte(doc)); err == nil || !strings.Contains(err.Error(), "the file is empty") {
 			t.Errorf("%q: error %v, want one saying the file is empty", doc, err)
+		}
+	}
+}
+
+func TestLegalReferencesPerVehicleClass(t *testing.T) {
+	doc := "cameras:" + goodCamera + `    legal:
+      wrong_way: "Nghị định 168/2024/NĐ-CP (to be confirmed by the legal team)"
+      red_light:
+        car: "Nghị định 168/2024/NĐ-CP, Điều 6 (to be confirmed by the legal team)"
+        motorbike: "Nghị định 168/2024/NĐ-CP, Điều 7 (to be confirmed by the legal team)"
+        default: "Nghị định 168/2024/NĐ-CP (to be confirmed by the legal team)"
+`
+	c, err := Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	legal := c.Cameras[0].Legal
+	tests := []struct{ typ, class, want string }{
+		{"red_light", "car", "Điều 6"},
+		{"red_light", "motorbike", "Điều 7"},
+		{"red_light", "", "Nghị định 168/2024/NĐ-CP (to be"},
+		{"wrong_way", "motorbike", "Nghị định 168/2024/NĐ-CP (to be"},
+	}
+	for _, tc := range tests {
+		if got := legal.For(tc.typ, tc.class); !strings.Contains(got, tc.want) {
+			t.Errorf("%s by %q: %q, want it to contain %q", tc.typ, tc.class, got, tc.want)
 		}
 	}
 }
