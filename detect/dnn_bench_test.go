@@ -7,20 +7,30 @@ import (
 
 // BenchmarkDNN measures one Detect at the detection size, 640x360 (a
 // frame of the straight-down clip), on the whole frame and on a 200x200
-// motion region (padded to a 316x316 crop). Run it on one core, as an edge
-// box shares its cores between cameras:
+// motion region (padded to a 316x316 crop): Yolo-Fastest on OpenCV's DNN,
+// YOLOX-nano on ONNX Runtime and on OpenCV's DNN. Run it on one core, as
+// an edge box shares its cores between cameras:
 //
-//	taskset -c 0 go test ./detect/ -run '^$' -bench DNN
+//	GOMAXPROCS=1 taskset -c 0 go test ./detect/ -run '^$' -bench DNN
 //
 // OpenCV sizes its thread pool from the CPUs the process may use, so
-// taskset also keeps the DNN itself on one thread.
+// taskset also keeps the DNN itself on one thread; ONNX Runtime runs one
+// intra-op thread by default.
 func BenchmarkDNN(b *testing.B) {
 	frame := bgrFrames(b, topDownClip, 288)[288]
 	if frame.Cols() != 640 || frame.Rows() != 360 {
 		b.Fatalf("frame is %dx%d, want 640x360", frame.Cols(), frame.Rows())
 	}
 	region := []image.Rectangle{image.Rect(60, 150, 260, 350)}
-	for _, name := range dnnModels {
+	nets := []struct {
+		name  string
+		build func(testing.TB) *DNN
+	}{
+		{"yolo-fastest-1.1", func(b testing.TB) *DNN { return newTestDNN(b, "yolo-fastest-1.1") }},
+		{"yolox-nano-onnxruntime", func(b testing.TB) *DNN { return newEngineDNN(b, EngineONNXRuntime) }},
+		{"yolox-nano-opencv", func(b testing.TB) *DNN { return newEngineDNN(b, EngineOpenCV) }},
+	}
+	for _, net := range nets {
 		for _, c := range []struct {
 			name    string
 			regions []image.Rectangle
@@ -28,8 +38,8 @@ func BenchmarkDNN(b *testing.B) {
 			{"full", nil},
 			{"region200", region},
 		} {
-			b.Run(name+"/"+c.name, func(b *testing.B) {
-				d := newTestDNN(b, name)
+			b.Run(net.name+"/"+c.name, func(b *testing.B) {
+				d := net.build(b)
 				// The first inference allocates the network's buffers.
 				if _, err := d.Detect(frame, c.regions); err != nil {
 					b.Fatal(err)
