@@ -189,11 +189,13 @@ func NewPipeline(cfg Config, deps Deps) (p *Pipeline, err error) {
 		return nil, fmt.Errorf("detect config: %w", err)
 	}
 	p = &Pipeline{cfg: cfg, tracker: NewSORT(cfg.Tracker)}
-	defer func() {
+	// p is passed in because `return nil, err` sets the result to nil
+	// before this runs.
+	defer func(p *Pipeline) {
 		if err != nil {
 			p.Close()
 		}
-	}()
+	}(p)
 	p.grey = gocv.NewMatWithSize(cfg.Height, cfg.Width, gocv.MatTypeCV8UC1)
 	if p.greyBuf, err = p.grey.DataPtrUint8(); err != nil {
 		return nil, fmt.Errorf("frame buffer: %w", err)
