@@ -7,8 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -250,5 +252,51 @@ func TestORTLibraryMissingOrAlteredIsAClearError(t *testing.T) {
 				t.Errorf("output does not say how to get the library:\n%s", out)
 			}
 		})
+	}
+}
+
+// TestORTCamerasRunAtOnce: cameras made and run at the same time each get
+// their own session and find the same vehicles as one camera alone (run
+// with -race).
+func TestORTCamerasRunAtOnce(t *testing.T) {
+	frame := bgrFrames(t, twoWayClip, 76)[76]
+	want, err := newEngineDNN(t, EngineONNXRuntime).Detect(frame, nil)
+	if err != nil || len(want) == 0 {
+		t.Fatalf("one camera: %v, %v", want, err)
+	}
+	const cameras = 3
+	got := make([][]Detection, cameras)
+	errs := make([]error, cameras)
+	var wg sync.WaitGroup
+	for i := range cameras {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m, err := models.Load("yolox-nano")
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			d, err := NewDNN(DefaultDNNConfig(), m)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer d.Close()
+			for range 2 {
+				if got[i], errs[i] = d.Detect(frame, nil); errs[i] != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range cameras {
+		if errs[i] != nil {
+			t.Fatalf("camera %d: %v", i, errs[i])
+		}
+		if !slices.Equal(got[i], want) {
+			t.Errorf("camera %d found %v, alone %v", i, got[i], want)
+		}
 	}
 }
