@@ -66,8 +66,8 @@ type DNNConfig struct {
 	// Model is the name of a model in models/manifest.yaml: "yolox-nano"
 	// (default) or "yolo-fastest-1.1". YOLOX-nano finds far more of the
 	// vehicles, above all small ones and views from high above; on ONNX
-	// Runtime it costs no more CPU per inference than Yolo-Fastest on
-	// OpenCV's DNN (BenchmarkDNN, README "Measured speed"), and the
+	// Runtime it costs about the CPU per inference that Yolo-Fastest costs
+	// on OpenCV's DNN (BenchmarkDNN, README "Measured speed"), and the
 	// labelled scenes keep precision and recall 1.0 with it.
 	Model string `yaml:"model"`
 	// Confidence is the lowest score (objectness times class probability)

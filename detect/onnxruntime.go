@@ -17,7 +17,7 @@ import (
 // ortEnv is the process's one ONNX Runtime environment: the library is
 // verified and loaded, and the environment made, by the first camera that
 // needs it; every later camera gets the same result, error included (a
-// missing library does not appear while the worker runs).
+// library installed after that first try is used only after a restart).
 var ortEnv struct {
 	once sync.Once
 	err  error
@@ -84,11 +84,13 @@ func newORTSession(onnx []byte, threads int) (s *ortSession, err error) {
 	}
 
 	s = &ortSession{inW: int(in[3]), inH: int(in[2])}
-	defer func() {
+	// s is passed in because `return nil, err` sets the result to nil
+	// before this runs.
+	defer func(s *ortSession) {
 		if err != nil {
 			s.close()
 		}
-	}()
+	}(s)
 	if s.input, err = ort.NewEmptyTensor[float32](in); err != nil {
 		return nil, fmt.Errorf("onnxruntime: input tensor: %w", err)
 	}

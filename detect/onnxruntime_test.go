@@ -300,3 +300,23 @@ func TestORTCamerasRunAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestORTSessionThatCannotBeMadeIsAnError: a failure after the tensors are
+// made (here session options ONNX Runtime refuses) frees them and returns
+// the error.
+func TestORTSessionThatCannotBeMadeIsAnError(t *testing.T) {
+	m, err := models.Load("yolox-nano")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := initONNXRuntime(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := newORTSession(m.Files[models.RoleONNX], -1)
+	if err == nil || s != nil || !strings.Contains(err.Error(), "onnxruntime: session options") {
+		t.Fatalf("got %v, %v", s, err)
+	}
+	if _, err := newORTSession([]byte("not a model"), 1); err == nil || !strings.Contains(err.Error(), "onnxruntime: read the model's inputs and outputs") {
+		t.Fatalf("garbage model: %v", err)
+	}
+}
