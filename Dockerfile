@@ -1,10 +1,16 @@
 # Production image: Debian 12 with the OpenCV 4.6 and FFmpeg runtime
-# libraries only; the build stage has the -dev packages and Go.
+# libraries and the ONNX Runtime library only; the build stage has the -dev
+# packages and Go.
 FROM golang:1.26-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      pkg-config libopencv-dev libavcodec-dev libavutil-dev libswscale-dev \
+      pkg-config libopencv-dev libavcodec-dev libavutil-dev libswscale-dev make \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+# ONNX Runtime (runs YOLOX-nano): the Makefile fetches the pinned library
+# from the onnxruntime-node package and checks its SHA-256 (.cache/ is in
+# .dockerignore, so a copy on the build machine is never taken unchecked).
+COPY Makefile ./
+RUN make onnxruntime
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
@@ -22,6 +28,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /var/lib/stopline --create-home stopline
 COPY --from=build /out/edge /out/simcam /usr/local/bin/
+# Where models.ONNXRuntimeLibrary looks first (after STOPLINE_ONNXRUNTIME_LIB);
+# the worker checks its SHA-256 again before loading it.
+COPY --from=build /src/.cache/onnxruntime/libonnxruntime.so.1 /usr/lib/stopline/libonnxruntime.so.1
 USER stopline
 WORKDIR /var/lib/stopline
 ENTRYPOINT ["/usr/local/bin/edge"]

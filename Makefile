@@ -11,11 +11,20 @@ APT_PACKAGES := pkg-config libopencv-dev libavcodec-dev libavutil-dev libswscale
 # run, never imported).
 MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 MINIO_BIN := $(CURDIR)/.cache/bin/minio
+# ONNX Runtime, which runs the ONNX models (YOLOX-nano): the CPU library
+# for Linux x64 inside the npm package onnxruntime-node (it needs only libc
+# and libstdc++). Fetched once, checked against this SHA-256 (models/
+# onnxruntime.go pins the same), loaded by the Go code at run time.
+ORT_VERSION := 1.30.0
+ORT_SHA256 := ffb75a925ba05e47b235bb66e3e3911714a80b328a9c9425539feb204aa32a23
+ORT_LIB := $(CURDIR)/.cache/onnxruntime/libonnxruntime.so.1
+ORT_MEMBER := package/bin/napi-v6/linux/x64/libonnxruntime.so.1
+export STOPLINE_ONNXRUNTIME_LIB := $(ORT_LIB)
 DEMO_CLIPS := $(SHARED)/data/videos/street_twoway_ahmetozlu_input_video.mp4 \
               $(SHARED)/data/videos/street_topdown_opencv4nodejs_traffic.mp4 \
               $(SHARED)/data/videos/highway_overpass_bgslibrary_video03.avi
 
-.PHONY: deps build demo test vet bench clean minio
+.PHONY: deps build demo test vet bench clean minio onnxruntime
 
 # deps installs the system libraries on Debian 12 when run as root, and
 # otherwise prints the command that would.
@@ -36,7 +45,7 @@ deps:
 	  fi; \
 	fi
 
-build: deps
+build: deps $(ORT_LIB)
 	$(GO) build -o $(BIN)/ ./cmd/...
 
 # make demo [FOR=40s] [OUT=dir]: simcam serves three shared clips as RTSP
@@ -71,6 +80,27 @@ demo: build
 vet: deps
 	$(GO) vet ./...
 
+# make onnxruntime: the ONNX Runtime library into .cache/onnxruntime/, once.
+# Only the library is kept; the 110 MB package is deleted.
+onnxruntime: $(ORT_LIB)
+$(ORT_LIB):
+	@[ "$$(uname -s)/$$(uname -m)" = Linux/x86_64 ] || { echo "onnxruntime: only the Linux x86_64 library is pinned"; exit 1; }
+	@echo "fetching ONNX Runtime $(ORT_VERSION) (the 46 MB CPU library from the npm package onnxruntime-node, once)"
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends npm >/dev/null; \
+	  else \
+	    echo "onnxruntime: needs npm to fetch onnxruntime-node@$(ORT_VERSION): sudo apt-get install -y npm"; exit 1; \
+	  fi; \
+	fi; \
+	(cd "$$tmp" && npm pack --silent onnxruntime-node@$(ORT_VERSION) >/dev/null); \
+	tar -xzf "$$tmp/onnxruntime-node-$(ORT_VERSION).tgz" -C "$$tmp" $(ORT_MEMBER); \
+	echo "$(ORT_SHA256)  $$tmp/$(ORT_MEMBER)" | sha256sum -c --quiet - \
+	  || { echo "onnxruntime: $(ORT_MEMBER) does not have the pinned SHA-256 $(ORT_SHA256)"; exit 1; }; \
+	mkdir -p $(dir $@); \
+	cp "$$tmp/$(ORT_MEMBER)" $@.tmp; mv $@.tmp $@
+
 minio: $(MINIO_BIN)
 $(MINIO_BIN):
 	@echo "building the MinIO server $(MINIO_VERSION) for the tests (a few minutes, once)"
@@ -79,7 +109,7 @@ $(MINIO_BIN):
 # make test: every test, with the race detector, then the Mat leak check.
 # Tests start their own MinIO servers (from $(MINIO_BIN)), Kafka-protocol
 # brokers (kfake, in process) and simcam cameras, on free loopback ports.
-test: deps $(MINIO_BIN)
+test: deps $(MINIO_BIN) $(ORT_LIB)
 	$(GO) vet ./...
 	STOPLINE_MINIO_BIN=$(MINIO_BIN) $(GO) test -race -count=1 -timeout 30m ./...
 	$(GO) test -count=1 -tags matprofile -run 'Mat|Leak' ./detect/ ./evidence/
@@ -87,7 +117,7 @@ test: deps $(MINIO_BIN)
 # make bench: the figures in the README, on one core. Decoding and ffmpeg's
 # decode-only speed are measured in the same run (the ratio is what counts
 # on a shared machine).
-bench: deps
+bench: deps $(ORT_LIB)
 	GOMAXPROCS=1 taskset -c 0 $(GO) test -run '^$$' -benchtime 3x \
 	  -bench 'Decode$$|CutAndMux|RingMemory|DNN' ./ingest/ ./evidence/ ./detect/
 	GOMAXPROCS=1 taskset -c 0 $(GO) test -run '^$$' -benchtime 300x -bench 'Pipeline|SORT|Rules' ./detect/

@@ -63,10 +63,12 @@ var cocoVehicle = map[string]string{
 
 // DNNConfig tunes the object detector. Start from DefaultDNNConfig.
 type DNNConfig struct {
-	// Model is the name of a model in models/manifest.yaml:
-	// "yolo-fastest-1.1" (default: about 9 ms a frame on one core) or
-	// "yolox-nano" (about 42 ms, but finds far more of the vehicles, above
-	// all in views from high above).
+	// Model is the name of a model in models/manifest.yaml: "yolox-nano"
+	// (default) or "yolo-fastest-1.1". YOLOX-nano finds far more of the
+	// vehicles, above all small ones and views from high above; on ONNX
+	// Runtime it costs about the CPU per inference that Yolo-Fastest costs
+	// on OpenCV's DNN (BenchmarkDNN, README "Measured speed"), and the
+	// labelled scenes keep precision and recall 1.0 with it.
 	Model string `yaml:"model"`
 	// Confidence is the lowest score (objectness times class probability)
 	// a detection may have. Default 0.3, measured on ten frames of the two
@@ -90,15 +92,34 @@ type DNNConfig struct {
 	// one a suitcase) that they find in the full frame, so set 0 (always
 	// the full frame) for such cameras. Default 0.35.
 	MaxRegion float64 `yaml:"max_region"`
+	// Engine runs ONNX models: "onnxruntime" (default), or "opencv" for
+	// OpenCV's DNN module, which needs no library beyond OpenCV but takes
+	// about 5 times as long for YOLOX-nano with the same boxes (see
+	// TestORTMatchesOpenCV). Darknet models always run on OpenCV: ONNX
+	// Runtime cannot read them.
+	Engine string `yaml:"engine"`
+	// Threads is how many threads ONNX Runtime may use for one inference.
+	// Default 1: a worker runs one pipeline per camera, and the cameras,
+	// not one camera's inference, should fill the cores. (OpenCV's DNN
+	// sizes its own pool from the CPUs the process may use.)
+	Threads int `yaml:"threads"`
 }
+
+// Engines for DNNConfig.Engine.
+const (
+	EngineONNXRuntime = "onnxruntime"
+	EngineOpenCV      = "opencv"
+)
 
 // DefaultDNNConfig returns the documented defaults.
 func DefaultDNNConfig() DNNConfig {
 	return DNNConfig{
-		Model:      "yolo-fastest-1.1",
+		Model:      "yolox-nano",
 		Confidence: 0.3,
 		NMS:        0.45,
 		MaxRegion:  0.35,
+		Engine:     EngineONNXRuntime,
+		Threads:    1,
 	}
 }
 
@@ -119,6 +140,12 @@ func (c DNNConfig) Validate() error {
 	if !(c.MaxRegion >= 0 && c.MaxRegion <= 1) {
 		errs = append(errs, fmt.Errorf("max_region: %g must be in [0, 1] (0: always the full frame)", c.MaxRegion))
 	}
+	if c.Engine != EngineONNXRuntime && c.Engine != EngineOpenCV {
+		errs = append(errs, fmt.Errorf("engine: %q is not %s or %s", c.Engine, EngineONNXRuntime, EngineOpenCV))
+	}
+	if c.Threads < 1 {
+		errs = append(errs, fmt.Errorf("threads: %d must be at least 1", c.Threads))
+	}
 	return errors.Join(errs...)
 }
 
@@ -134,9 +161,10 @@ type DNNStats struct {
 // their rows appear in the output.
 var yoloxStrides = []int{8, 16, 32}
 
-// DNN runs a verified YOLO-family model through OpenCV's DNN module on the
-// CPU. One DNN serves one camera: Detect is not safe for concurrent use
-// (Stats is).
+// DNN runs a verified YOLO-family model on the CPU: an ONNX model on ONNX
+// Runtime (or OpenCV's DNN module, DNNConfig.Engine), a Darknet model on
+// OpenCV's DNN module. One DNN serves one camera: Detect is not safe for
+// concurrent use (Stats is).
 type DNN struct {
 	cfg     DNNConfig
 	name    string
@@ -145,9 +173,10 @@ type DNN struct {
 	inH     int
 	classes []string // per network class index: the vehicle class, or "" to drop
 
-	net      gocv.Net
-	outNames []string   // Darknet: the YOLO output layers
-	outputs  *forwarder // Darknet: runs the net to all of them at once
+	net      gocv.Net    // OpenCV's DNN engine, when ort is nil
+	ort      *ortSession // ONNX Runtime engine, for ONNX models
+	outNames []string    // Darknet: the YOLO output layers
+	outputs  *forwarder  // Darknet: runs the net to all of them at once
 	// YOLOX: each output row's grid cell and stride.
 	gridX, gridY, stride []float32
 
@@ -218,6 +247,9 @@ func NewDNN(cfg DNNConfig, m *models.Model) (*DNN, error) {
 		if m.InputW%32 != 0 || m.InputH%32 != 0 {
 			return nil, fmt.Errorf("dnn: model %s: input %dx%d is not a multiple of YOLOX's largest stride 32", m.Name, m.InputW, m.InputH)
 		}
+		if cfg.Engine == EngineONNXRuntime {
+			return newORTDNN(d, m)
+		}
 		d.net, err = gocv.ReadNetFromONNXBytes(m.Files[models.RoleONNX])
 	default:
 		return nil, fmt.Errorf("dnn: model %s: format %q has no decoder", m.Name, m.Format)
@@ -246,21 +278,44 @@ func NewDNN(cfg DNNConfig, m *models.Model) (*DNN, error) {
 		}
 		d.outputs = newForwarder(d.outNames)
 	} else {
-		for _, s := range yoloxStrides {
-			gw, gh := m.InputW/s, m.InputH/s
-			for y := 0; y < gh; y++ {
-				for x := 0; x < gw; x++ {
-					d.gridX = append(d.gridX, float32(x))
-					d.gridY = append(d.gridY, float32(y))
-					d.stride = append(d.stride, float32(s))
-				}
-			}
-		}
+		d.makeYOLOXGrid()
 	}
 	d.blob = gocv.NewMat()
 	d.resized = gocv.NewMat()
 	d.padded = gocv.NewMat()
 	return d, nil
+}
+
+// newORTDNN finishes d, a YOLOX model checked by NewDNN, with an ONNX
+// Runtime session instead of OpenCV's network.
+func newORTDNN(d *DNN, m *models.Model) (*DNN, error) {
+	var err error
+	if d.ort, err = newORTSession(m.Files[models.RoleONNX], d.cfg.Threads); err != nil {
+		return nil, fmt.Errorf("dnn: model %s: %w", m.Name, err)
+	}
+	if d.ort.inW != m.InputW || d.ort.inH != m.InputH {
+		d.ort.close()
+		return nil, fmt.Errorf("dnn: model %s: the network's input is %dx%d but the manifest says %dx%d",
+			m.Name, d.ort.inW, d.ort.inH, m.InputW, m.InputH)
+	}
+	d.makeYOLOXGrid()
+	d.resized = gocv.NewMat()
+	d.padded = gocv.NewMat()
+	return d, nil
+}
+
+// makeYOLOXGrid records each YOLOX output row's grid cell and stride.
+func (d *DNN) makeYOLOXGrid() {
+	for _, s := range yoloxStrides {
+		gw, gh := d.inW/s, d.inH/s
+		for y := 0; y < gh; y++ {
+			for x := 0; x < gw; x++ {
+				d.gridX = append(d.gridX, float32(x))
+				d.gridY = append(d.gridY, float32(y))
+				d.stride = append(d.stride, float32(s))
+			}
+		}
+	}
 }
 
 // Skip records a frame on which motion found nothing, so no inference ran.
@@ -389,19 +444,28 @@ func (d *DNN) runYOLOX(src gocv.Mat, roi image.Rectangle) error {
 	h := min(d.inH, max(1, int(math.Round(float64(roi.Dy())*scale))))
 	gocv.Resize(src, &d.resized, image.Pt(w, h), 0, 0, gocv.InterpolationLinear)
 	gocv.CopyMakeBorder(d.resized, &d.padded, 0, d.inH-h, 0, d.inW-w, gocv.BorderConstant, color.RGBA{114, 114, 114, 0})
-	gocv.BlobFromImages([]gocv.Mat{d.padded}, &d.blob, 1, image.Pt(d.inW, d.inH),
-		gocv.NewScalar(0, 0, 0, 0), false, false, gocv.MatTypeCV32F)
-	d.net.SetInput(d.blob, "")
-	out := d.net.Forward("")
-	defer out.Close()
+	var data []float32
+	if d.ort != nil {
+		outs, err := d.ort.run(d.padded, 1, false)
+		if err != nil {
+			return err
+		}
+		data = outs[0]
+	} else {
+		gocv.BlobFromImages([]gocv.Mat{d.padded}, &d.blob, 1, image.Pt(d.inW, d.inH),
+			gocv.NewScalar(0, 0, 0, 0), false, false, gocv.MatTypeCV32F)
+		d.net.SetInput(d.blob, "")
+		out := d.net.Forward("")
+		defer out.Close()
+		var err error
+		if data, err = out.DataPtrFloat32(); err != nil {
+			return fmt.Errorf("output: %w", err)
+		}
+	}
 
 	cols := 5 + len(d.classes)
-	data, err := out.DataPtrFloat32()
-	if err != nil {
-		return fmt.Errorf("output: %w", err)
-	}
 	if len(data) != len(d.stride)*cols {
-		return fmt.Errorf("output has shape %v, want [1 %d %d]", out.Size(), len(d.stride), cols)
+		return fmt.Errorf("output has %d values, want [1 %d %d]", len(data), len(d.stride), cols)
 	}
 	inv := float32(1 / scale)
 	for i := range d.stride {
@@ -568,7 +632,11 @@ func (d *DNN) Close() error {
 		return nil
 	}
 	d.closed = true
-	d.net.Close()
+	if d.ort != nil {
+		d.ort.close()
+	} else {
+		d.net.Close()
+	}
 	if d.outputs != nil {
 		d.outputs.close()
 	}

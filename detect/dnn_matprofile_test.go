@@ -10,16 +10,22 @@ import (
 	"gocv.io/x/gocv"
 )
 
-// TestDNNNoMatLeaks runs both models full-frame, on a region and through
+// TestDNNNoMatLeaks runs both models (YOLOX-nano on both engines)
+// full-frame, on a region and through
 // the error paths, closes them, and checks that every Mat they made (blobs,
 // letterbox buffers, ForwardLayers outputs, region headers) was closed.
 // Run with -tags matprofile: without the tag gocv does not count Mats.
 func TestDNNNoMatLeaks(t *testing.T) {
 	frames := bgrFrames(t, twoWayClip, 240) // made before counting: closed at cleanup
 	start := gocv.MatProfile.Count()
-	for _, name := range dnnModels {
+	builds := []func() *DNN{
+		func() *DNN { return newTestDNN(t, "yolo-fastest-1.1") },
+		func() *DNN { return newEngineDNN(t, EngineONNXRuntime) },
+		func() *DNN { return newEngineDNN(t, EngineOpenCV) },
+	}
+	for _, build := range builds {
 		func() {
-			d := newTestDNN(t, name)
+			d := build()
 			defer d.Close()
 			for range 3 {
 				if _, err := d.Detect(frames[240], nil); err != nil {

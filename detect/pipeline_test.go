@@ -225,3 +225,20 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestPipelineStageThatFailsIsAnError: a stage that cannot be made (here
+// a model other than the one configured; in the field, a missing ONNX
+// Runtime library) is an error from NewPipeline, with what was already
+// made closed, not a panic that would take every camera down.
+func TestPipelineStageThatFailsIsAnError(t *testing.T) {
+	m, err := models.Load("yolo-fastest-1.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig(640, 360)
+	cfg.DNN.Model = "yolox-nano"
+	p, err := NewPipeline(cfg, Deps{Model: m})
+	if err == nil || p != nil || !strings.Contains(err.Error(), "model is yolo-fastest-1.1 but the config says yolox-nano") {
+		t.Fatalf("got %v, %v", p, err)
+	}
+}

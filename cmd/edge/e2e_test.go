@@ -66,7 +66,8 @@ func TestEdgeFindsLabelledViolationsOnRealFootage(t *testing.T) {
 	}
 	// Each camera runs the detection its scene suits: motion gating the
 	// network on the street, motion alone on the straight-down view, where
-	// the default network finds few cars (see models/README.md).
+	// the network with the default settings (enlarged motion regions) loses
+	// cars (see models/README.md).
 	clips := []struct {
 		camera, file, transport, mode string
 	}{

@@ -20,7 +20,8 @@ import (
 // replayClips are the labelled clips of testdata/labels replayed by
 // TestReplayLabelledClips; their wrong-way crossings are the violations.
 // Each clip runs the detection mode its scene suits (as in the live
-// end-to-end test): the default network finds few cars seen from above.
+// end-to-end test): with the default settings the network looks at
+// enlarged motion regions, where it loses cars seen from above.
 var replayClips = []struct{ clip, camera, mode string }{
 	{"street_twoway_ahmetozlu_input_video.mp4", "twoway", "both"},
 	{"street_topdown_opencv4nodejs_traffic.mp4", "topdown", "motion"},
