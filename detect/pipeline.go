@@ -239,7 +239,8 @@ func NewPipeline(cfg Config, deps Deps) (_ *Pipeline, err error) {
 				return nil, fmt.Errorf("scene.signal.plan: %w", err)
 			}
 		case SourceRegion:
-			p.colour = NewColourClassifier(*sig.Region)
+			p.colour = NewColourClassifier(sig.ColourRegion())
+			p.colour.Lamps = sig.Lamps
 			phases = p.colour
 		case SourceHTTP:
 			p.pushed = &PushedPhases{MaxAge: sig.MaxAge}

@@ -173,6 +173,36 @@ type Signal struct {
 	// they happen (a push arriving later still is not taken into account).
 	RedEndGrace time.Duration `yaml:"red_end_grace"`
 	MaxAge      time.Duration `yaml:"max_age"`
+	// Lamps, for source region, are the boxes of the head's lenses: only
+	// they are read, so a countdown display or a second head anywhere else
+	// in the picture cannot vote. Region may then be left out.
+	Lamps *SignalLamps `yaml:"lamps"`
+}
+
+// SignalLamps are the lenses of the signal head that governs the stop line,
+// each [x, y, w, h] in detection pixels, drawn tight around the lens. Red
+// and green are required; amber may be left out for a head without one.
+type SignalLamps struct {
+	Red   *Rect `yaml:"red"`
+	Amber *Rect `yaml:"amber"`
+	Green *Rect `yaml:"green"`
+}
+
+// ColourRegion is the part of the picture the colour classifier reads:
+// Region, or with lamps and no region the box around the lamps.
+func (s Signal) ColourRegion() Rect {
+	if s.Region != nil {
+		return *s.Region
+	}
+	var u image.Rectangle
+	if s.Lamps != nil {
+		for _, r := range []*Rect{s.Lamps.Red, s.Lamps.Amber, s.Lamps.Green} {
+			if r != nil {
+				u = u.Union(r.Rectangle())
+			}
+		}
+	}
+	return Rect{X: u.Min.X, Y: u.Min.Y, W: u.Dx(), H: u.Dy()}
 }
 
 // Rect is [x, y, w, h] in YAML.
@@ -483,9 +513,14 @@ func checkSignal(errs *[]error, sig Signal, width, height int) {
 		bad("scene.signal.source: missing, must be one of region, plan, http")
 	case SourceRegion:
 		r := sig.Region
+		if sig.Lamps != nil {
+			checkLamps(errs, *sig.Lamps, width, height)
+		}
 		switch {
+		case r == nil && sig.Lamps != nil:
+			// The lamps say where to look.
 		case r == nil:
-			bad("scene.signal.region: missing, source region needs it")
+			bad("scene.signal.region: missing, source region needs it (or scene.signal.lamps)")
 		case r.W < minSignalRegion || r.H < minSignalRegion:
 			bad("scene.signal.region: %v must be at least %dx%d pixels", *r, minSignalRegion, minSignalRegion)
 		case r.X < 0 || r.Y < 0 || r.X+r.W > width || r.Y+r.H > height:
@@ -508,11 +543,44 @@ func checkSignal(errs *[]error, sig Signal, width, height int) {
 	if sig.RedEndGrace < 0 {
 		bad("scene.signal.red_end_grace: %v must not be negative", sig.RedEndGrace)
 	}
+	if sig.Lamps != nil && sig.Source != SourceRegion {
+		bad("scene.signal.lamps: only a signal read from the picture (source region) has them")
+	}
 	switch {
 	case sig.MaxAge < 0:
 		bad("scene.signal.max_age: %v must not be negative", sig.MaxAge)
 	case sig.MaxAge > 0 && sig.Source != SourceHTTP:
 		bad("scene.signal.max_age: only a pushed signal (source http) has one")
+	}
+}
+
+// checkLamps checks that each lens box is there when required, big enough
+// to be read and inside the frame, and that no two overlap (one lit lens
+// would then light two boxes).
+func checkLamps(errs *[]error, l SignalLamps, width, height int) {
+	bad := func(format string, args ...any) { *errs = append(*errs, fmt.Errorf(format, args...)) }
+	lamps := []struct {
+		key string
+		r   *Rect
+	}{{"red", l.Red}, {"amber", l.Amber}, {"green", l.Green}}
+	for i, lp := range lamps {
+		r := lp.r
+		switch {
+		case r == nil && lp.key == "amber":
+			continue
+		case r == nil:
+			bad("scene.signal.lamps.%s: missing, the lamps need red and green", lp.key)
+			continue
+		case r.W < minSignalRegion || r.H < minSignalRegion:
+			bad("scene.signal.lamps.%s: %v must be at least %dx%d pixels", lp.key, *r, minSignalRegion, minSignalRegion)
+		case r.X < 0 || r.Y < 0 || r.X+r.W > width || r.Y+r.H > height:
+			bad("scene.signal.lamps.%s: %v is not inside the %dx%d frame", lp.key, *r, width, height)
+		}
+		for _, o := range lamps[:i] {
+			if o.r != nil && r.Rectangle().Overlaps(o.r.Rectangle()) {
+				bad("scene.signal.lamps.%s: %v overlaps lamps.%s %v", lp.key, *r, o.key, *o.r)
+			}
+		}
 	}
 }
 

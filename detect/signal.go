@@ -277,37 +277,47 @@ const (
 )
 
 // ColourClassifier reads the signal's phase from the picture: which of the
-// red, amber and green lamps in Region is lit, by counting bright,
-// saturated pixels by hue. Two colours lit at once (red and amber together,
-// as some countries show before green, or a reflection) and nothing lit
-// are PhaseUnknown, which no rule takes for red. A phase is recorded once
-// seen in two consecutive observations, from the first of them.
+// red, amber and green lamps in Region is lit. Lit pixels (bright and
+// saturated) are sorted by hue, and only the blobs of them shaped like a
+// lit lens vote: compact and round-ish, of a size a lens of the region can
+// have. The seven-segment digits of a countdown beside the lamps (thin
+// strokes, taller than wide), OSD text and specks of glare do not. Two
+// colours lit at once (red and amber together, as some countries show
+// before green, or a reflection) and nothing lit are PhaseUnknown, which no
+// rule takes for red. A phase is recorded once seen in two consecutive
+// observations, from the first of them.
 //
-// Region should be drawn tight around the lenses: a yellow-painted
-// backboard in sunshine is bright and saturated too.
+// With Lamps set only the three lens boxes are read, and the lit one is
+// the box with the largest share of lit pixels: whatever else is in view
+// (a countdown, a second head, a red car) cannot vote.
+//
+// Region should be drawn tight around the lenses of the head that governs
+// the stop line: a yellow-painted backboard in sunshine is bright and
+// saturated too, and a second head in the region votes like the first.
 //
 // Observe is meant for one goroutine (the camera's frame loop); PhaseAt
 // and ChangedAt may be called from any.
 type ColourClassifier struct {
 	Region Rect
+	Lamps  *SignalLamps
 
 	history PhaseHistory
-	hsv     gocv.Mat // reused between frames
-	last    Phase    // the last phase recorded ("" before the first)
-	seen    Phase    // the phase of the latest observations
-	seenN   int      // how many consecutive observations saw it
+	lens    lensFinder // Mats reused between frames
+	last    Phase      // the last phase recorded ("" before the first)
+	seen    Phase      // the phase of the latest observations
+	seenN   int        // how many consecutive observations saw it
 	seenAt  time.Time
 }
 
 // NewColourClassifier returns a classifier for the signal head at region
-// of the frames it will observe. Close it to free its Mat.
+// of the frames it will observe. Close it to free its Mats.
 func NewColourClassifier(region Rect) *ColourClassifier {
-	return &ColourClassifier{Region: region, hsv: gocv.NewMat()}
+	return &ColourClassifier{Region: region, lens: newLensFinder()}
 }
 
-// Close frees the classifier's Mat. The history stays readable.
+// Close frees the classifier's Mats. The history stays readable.
 func (c *ColourClassifier) Close() error {
-	return c.hsv.Close()
+	return c.lens.Close()
 }
 
 // Observe classifies the region of bgr, a frame taken at t in the scene's
@@ -336,31 +346,16 @@ func (c *ColourClassifier) classify(bgr gocv.Mat) Phase {
 	if bgr.Empty() || bgr.Type() != gocv.MatTypeCV8UC3 {
 		return PhaseUnknown
 	}
+	if c.Lamps != nil {
+		return c.lens.readLamps(bgr, *c.Lamps)
+	}
 	r := c.Region.Rectangle().Intersect(image.Rect(0, 0, bgr.Cols(), bgr.Rows()))
 	if r.Empty() {
 		return PhaseUnknown
 	}
-	roi := bgr.Region(r)
-	gocv.CvtColor(roi, &c.hsv, gocv.ColorBGRToHSV)
-	roi.Close()
-	px, err := c.hsv.DataPtrUint8() // CvtColor's output is continuous
-	if err != nil {
+	red, amber, green, ok := c.lens.count(bgr, r)
+	if !ok {
 		return PhaseUnknown
-	}
-	var red, amber, green int
-	for i := 0; i+2 < len(px); i += 3 {
-		h, s, v := px[i], px[i+1], px[i+2]
-		if v < litMinValue || s < litMinSaturation {
-			continue
-		}
-		switch {
-		case h <= redHueMax || h >= redHueMin:
-			red++
-		case h <= amberHueMax:
-			amber++
-		case h <= greenHueMax:
-			green++
-		}
 	}
 	return decideLamp(red, amber, green, r.Dx()*r.Dy())
 }

@@ -1,0 +1,178 @@
+package detect
+
+import (
+	"encoding/binary"
+	"image"
+
+	"gocv.io/x/gocv"
+)
+
+// Shape of a lit lens among the blobs of lit pixels of one colour. A lens
+// films as a filled disc (a ring when its core is over-exposed to white),
+// about as wide as the head. The digits of a countdown are strokes: a 1 is
+// a bar, a 0 or an 8 is about twice as tall as it is wide, and OSD letters
+// are thin or small; none of them passes all of these.
+const (
+	// lensMinAspect is the least ratio of the short to the long side of a
+	// lens's box: a disc is 1, a seven-segment digit about 0.5.
+	lensMinAspect = 0.65
+	// lensMinFill is the least share of its box a lens blob covers: a disc
+	// covers 0.79, a ring round a white core about half, a digit's strokes
+	// 0.3-0.5 of its box and a bar of light across the head much less.
+	lensMinFill = 0.45
+	// lensMinPixels: fewer is a speck of noise or a glint.
+	lensMinPixels = 4
+	// A lens is no wider than the region's short side (the head's width
+	// when the region is drawn tight) and not less than a sixth of it: a
+	// glint on the housing or a distant tail light is smaller.
+	lensMaxOfShortSide = 1.1
+	lensMinOfShortSide = 1.0 / 6
+	// lampMinLitShare is the least share of a lamp box (scene.signal.lamps)
+	// that must be lit for it to count: a lit lens fills most of a box drawn
+	// tight round it, a neighbour's glow a sliver.
+	lampMinLitShare = 0.15
+)
+
+// A colour band of lit pixels on OpenCV's HSV scale. Red wraps round hue 0.
+type hueBand struct{ lo, hi, lo2, hi2 uint8 }
+
+var (
+	redBand   = hueBand{lo: 0, hi: redHueMax, lo2: redHueMin, hi2: 179}
+	amberBand = hueBand{lo: redHueMax + 1, hi: amberHueMax}
+	greenBand = hueBand{lo: amberHueMax + 1, hi: greenHueMax}
+	anyBand   = hueBand{lo: 0, hi: 179}
+)
+
+// lensFinder finds lit lenses in a part of a frame. Its Mats are reused from
+// frame to frame, so a steady frame size allocates nothing. Not safe for
+// concurrent use.
+type lensFinder struct {
+	hsv, mask, mask2, labels, stats, centroids gocv.Mat
+}
+
+func newLensFinder() lensFinder {
+	return lensFinder{
+		hsv: gocv.NewMat(), mask: gocv.NewMat(), mask2: gocv.NewMat(),
+		labels: gocv.NewMat(), stats: gocv.NewMat(), centroids: gocv.NewMat(),
+	}
+}
+
+// Close frees the Mats.
+func (f *lensFinder) Close() error {
+	for _, m := range []*gocv.Mat{&f.hsv, &f.mask, &f.mask2, &f.labels, &f.stats, &f.centroids} {
+		if err := m.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// toHSV converts the part r (inside the frame) of bgr into f.hsv.
+func (f *lensFinder) toHSV(bgr gocv.Mat, r image.Rectangle) {
+	roi := bgr.Region(r)
+	gocv.CvtColor(roi, &f.hsv, gocv.ColorBGRToHSV)
+	roi.Close()
+}
+
+// litMask sets f.mask to the pixels of f.hsv that are lit in band b.
+func (f *lensFinder) litMask(b hueBand) {
+	lit := func(lo, hi uint8, dst *gocv.Mat) {
+		gocv.InRangeWithScalar(f.hsv,
+			gocv.NewScalar(float64(lo), litMinSaturation, litMinValue, 0),
+			gocv.NewScalar(float64(hi), 255, 255, 0), dst)
+	}
+	lit(b.lo, b.hi, &f.mask)
+	if b.hi2 > 0 {
+		lit(b.lo2, b.hi2, &f.mask2)
+		gocv.BitwiseOr(f.mask, f.mask2, &f.mask)
+	}
+}
+
+// count converts the part r (inside the frame) of bgr and returns, by
+// colour, how many lit pixels lie in blobs shaped like a lit lens. ok is
+// false when the pixels could not be read.
+func (f *lensFinder) count(bgr gocv.Mat, r image.Rectangle) (red, amber, green int, ok bool) {
+	f.toHSV(bgr, r)
+	short := min(r.Dx(), r.Dy())
+	for _, c := range []struct {
+		band hueBand
+		n    *int
+	}{{redBand, &red}, {amberBand, &amber}, {greenBand, &green}} {
+		f.litMask(c.band)
+		n, ok := f.lensPixels(short)
+		if !ok {
+			return 0, 0, 0, false
+		}
+		*c.n = n
+	}
+	return red, amber, green, true
+}
+
+// lensPixels is the area of the blobs of f.mask shaped like a lit lens in a
+// region whose short side is short.
+func (f *lensFinder) lensPixels(short int) (int, bool) {
+	n := gocv.ConnectedComponentsWithStats(f.mask, &f.labels, &f.stats, &f.centroids)
+	if n <= 1 {
+		return 0, true // background only
+	}
+	// One row of five int32 a label: left, top, width, height, area.
+	raw, err := f.stats.DataPtrUint8()
+	if err != nil || len(raw) < n*5*4 {
+		return 0, false
+	}
+	at := func(label, col int) int {
+		return int(int32(binary.NativeEndian.Uint32(raw[(label*5+col)*4:])))
+	}
+	total := 0
+	for l := 1; l < n; l++ { // label 0 is the background
+		if w, h, area := at(l, int(gocv.CC_STAT_WIDTH)), at(l, int(gocv.CC_STAT_HEIGHT)), at(l, int(gocv.CC_STAT_AREA)); isLens(w, h, area, short) {
+			total += area
+		}
+	}
+	return total, true
+}
+
+// isLens tells whether a blob of area lit pixels in a w x h box is shaped
+// like a lit lens of a region whose short side is short.
+func isLens(w, h, area, short int) bool {
+	long, narrow := max(w, h), min(w, h)
+	return area >= lensMinPixels &&
+		float64(narrow) >= lensMinAspect*float64(long) &&
+		float64(area) >= lensMinFill*float64(w*h) &&
+		float64(long) <= lensMaxOfShortSide*float64(short)+1 &&
+		float64(narrow) >= lensMinOfShortSide*float64(short)
+}
+
+// readLamps reads only the lamp boxes: the lit lamp is the one whose box
+// has the largest share of lit pixels, of any hue (the box says the
+// colour), unknown when none is lit enough or two are.
+func (f *lensFinder) readLamps(bgr gocv.Mat, l SignalLamps) Phase {
+	frame := image.Rect(0, 0, bgr.Cols(), bgr.Rows())
+	var best, second float64
+	bestPhase := PhaseUnknown
+	for _, lp := range []struct {
+		p Phase
+		r *Rect
+	}{{PhaseRed, l.Red}, {PhaseAmber, l.Amber}, {PhaseGreen, l.Green}} {
+		if lp.r == nil {
+			continue
+		}
+		r := lp.r.Rectangle().Intersect(frame)
+		if r.Empty() {
+			continue
+		}
+		f.toHSV(bgr, r)
+		f.litMask(anyBand)
+		share := float64(gocv.CountNonZero(f.mask)) / float64(r.Dx()*r.Dy())
+		switch {
+		case share > best:
+			best, second, bestPhase = share, best, lp.p
+		case share > second:
+			second = share
+		}
+	}
+	if best < lampMinLitShare || second > ambiguousLamp*best {
+		return PhaseUnknown
+	}
+	return bestPhase
+}
