@@ -291,6 +291,22 @@ func TestSceneValidateBadElements(t *testing.T) {
 			[]string{"scene.signal.region: [630, 10, 20, 60] is not inside the 640x360 frame"}},
 		{"region too small", func(s *Scene) { s.Signal.Region = &Rect{600, 10, 3, 60} },
 			[]string{"scene.signal.region: [600, 10, 3, 60] must be at least 4x4 pixels"}},
+		{"lamps without green", func(s *Scene) {
+			s.Signal.Lamps = &SignalLamps{Red: &Rect{600, 10, 16, 16}, Amber: &Rect{600, 30, 16, 16}}
+		}, []string{"scene.signal.lamps.green: missing, the lamps need red and green"}},
+		{"a lamp outside the frame", func(s *Scene) {
+			s.Signal.Lamps = &SignalLamps{Red: &Rect{600, 10, 16, 16}, Green: &Rect{630, 50, 16, 16}}
+		}, []string{"scene.signal.lamps.green: [630, 50, 16, 16] is not inside the 640x360 frame"}},
+		{"a lamp too small", func(s *Scene) {
+			s.Signal.Lamps = &SignalLamps{Red: &Rect{600, 10, 3, 16}, Green: &Rect{600, 50, 16, 16}}
+		}, []string{"scene.signal.lamps.red: [600, 10, 3, 16] must be at least 4x4 pixels"}},
+		{"two lamps overlapping", func(s *Scene) {
+			s.Signal.Lamps = &SignalLamps{Red: &Rect{600, 10, 16, 16}, Amber: &Rect{600, 20, 16, 16}, Green: &Rect{600, 50, 16, 16}}
+		}, []string{"scene.signal.lamps.amber: [600, 20, 16, 16] overlaps lamps.red [600, 10, 16, 16]"}},
+		{"lamps on a fixed plan", func(s *Scene) {
+			s.Signal.Source = SourcePlan
+			s.Signal.Lamps = &SignalLamps{Red: &Rect{600, 10, 16, 16}, Green: &Rect{600, 50, 16, 16}}
+		}, []string{"scene.signal.lamps: only a signal read from the picture (source region) has them"}},
 		{"plan source without a plan", func(s *Scene) { s.Signal.Source, s.Signal.Plan = SourcePlan, nil },
 			[]string{"scene.signal.plan: missing, source plan needs it"}},
 		{"plan that does not add up", func(s *Scene) { s.Signal.Source, s.Signal.Plan.Red = SourcePlan, 40*time.Second },

@@ -15,18 +15,23 @@ import (
 const (
 	// lensMinAspect is the least ratio of the short to the long side of a
 	// lens's box: a disc is 1, a seven-segment digit about 0.5.
-	lensMinAspect = 0.65
+	lensMinAspect = 0.75
 	// lensMinFill is the least share of its box a lens blob covers: a disc
 	// covers 0.79, a ring round a white core about half, a digit's strokes
-	// 0.3-0.5 of its box and a bar of light across the head much less.
+	// 0.3-0.8 of its box and a bar of light across the head much less.
 	lensMinFill = 0.45
+	// lensMaxLitCorners: a blob with this many corners of its box lit
+	// (a corner pixel or one of its two neighbours along the box's edges,
+	// always outside a disc) is a box-shaped digit, not a lens. Two, not
+	// one: a lens cut by the region's edge fills the corners on that side.
+	lensMaxLitCorners = 3
 	// lensMinPixels: fewer is a speck of noise or a glint.
 	lensMinPixels = 4
 	// A lens is no wider than the region's short side (the head's width
-	// when the region is drawn tight) and not less than a sixth of it: a
+	// when the region is drawn tight) and not less than an eighth of it: a
 	// glint on the housing or a distant tail light is smaller.
 	lensMaxOfShortSide = 1.1
-	lensMinOfShortSide = 1.0 / 6
+	lensMinOfShortSide = 1.0 / 8
 	// lampMinLitShare is the least share of a lamp box (scene.signal.lamps)
 	// that must be lit for it to count: a lit lens fills most of a box drawn
 	// tight round it, a neighbour's glow a sliver.
@@ -111,6 +116,7 @@ func (f *lensFinder) count(bgr gocv.Mat, r image.Rectangle) (red, amber, green i
 // lensPixels is the area of the blobs of f.mask shaped like a lit lens in a
 // region whose short side is short.
 func (f *lensFinder) lensPixels(short int) (int, bool) {
+	rw, rh := f.mask.Cols(), f.mask.Rows()
 	n := gocv.ConnectedComponentsWithStats(f.mask, &f.labels, &f.stats, &f.centroids)
 	if n <= 1 {
 		return 0, true // background only
@@ -123,9 +129,46 @@ func (f *lensFinder) lensPixels(short int) (int, bool) {
 	at := func(label, col int) int {
 		return int(int32(binary.NativeEndian.Uint32(raw[(label*5+col)*4:])))
 	}
+	labels, err := f.labels.DataPtrUint8()
+	if err != nil {
+		return 0, false
+	}
+	cols := f.labels.Cols()
+	// owns tells whether the pixel at x, y is of label l.
+	owns := func(l, x, y int) bool {
+		i := (y*cols + x) * 4
+		return i+4 <= len(labels) && int(int32(binary.NativeEndian.Uint32(labels[i:]))) == l
+	}
 	total := 0
 	for l := 1; l < n; l++ { // label 0 is the background
-		if w, h, area := at(l, int(gocv.CC_STAT_WIDTH)), at(l, int(gocv.CC_STAT_HEIGHT)), at(l, int(gocv.CC_STAT_AREA)); isLens(w, h, area, short) {
+		x, y := at(l, int(gocv.CC_STAT_LEFT)), at(l, int(gocv.CC_STAT_TOP))
+		w, h, area := at(l, int(gocv.CC_STAT_WIDTH)), at(l, int(gocv.CC_STAT_HEIGHT)), at(l, int(gocv.CC_STAT_AREA))
+		if !isLens(w, h, area, short) {
+			continue
+		}
+		// Something cut by two sides of the region (a red car passing
+		// behind it, a backboard) is bigger than the region; a lens lies
+		// inside it, or is cut by one side when the region is drawn a
+		// little too tight.
+		sides := 0
+		for _, cut := range []bool{x == 0, y == 0, x+w == rw, y+h == rh} {
+			if cut {
+				sides++
+			}
+		}
+		if sides >= 2 {
+			continue
+		}
+		// A disc leaves the corners of its box dark; a digit's strokes
+		// (the top and bottom bars meeting the sides) fill them.
+		lit := 0
+		for _, c := range [4][2]int{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
+			cx, cy, dx, dy := x+c[0]*(w-1), y+c[1]*(h-1), 1-2*c[0], 1-2*c[1]
+			if owns(l, cx, cy) || owns(l, cx+dx, cy) || owns(l, cx, cy+dy) {
+				lit++
+			}
+		}
+		if lit < lensMaxLitCorners {
 			total += area
 		}
 	}
