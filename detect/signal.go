@@ -363,17 +363,25 @@ func (c *ColourClassifier) classify(bgr gocv.Mat) Phase {
 // decideLamp picks the lit lamp from the counts of lit pixels by colour in
 // a region of area pixels.
 func decideLamp(red, amber, green, area int) Phase {
-	counts := []struct {
+	// The largest count and the next, red first on a tie; without a
+	// sort, which would allocate on every frame.
+	best, bestN, second := PhaseRed, red, 0
+	for _, c := range [2]struct {
 		p Phase
 		n int
-	}{{PhaseRed, red}, {PhaseAmber, amber}, {PhaseGreen, green}}
-	sort.SliceStable(counts, func(i, j int) bool { return counts[i].n > counts[j].n })
-	best, second := counts[0], counts[1]
-	if best.n < litMinPixels || float64(best.n) < litMinShare*float64(area) {
+	}{{PhaseAmber, amber}, {PhaseGreen, green}} {
+		switch {
+		case c.n > bestN:
+			best, bestN, second = c.p, c.n, bestN
+		case c.n > second:
+			second = c.n
+		}
+	}
+	if bestN < litMinPixels || float64(bestN) < litMinShare*float64(area) {
 		return PhaseUnknown // nothing lit
 	}
-	if float64(second.n) > ambiguousLamp*float64(best.n) {
+	if float64(second) > ambiguousLamp*float64(bestN) {
 		return PhaseUnknown // two lamps lit
 	}
-	return best.p
+	return best
 }

@@ -337,3 +337,27 @@ func TestColourClassifierNoFalseRedOnRealFootage(t *testing.T) {
 		t.Fatal("no clip found")
 	}
 }
+
+func TestColourClassifierSteadyStateAllocatesNothing(t *testing.T) {
+	checkMats(t)
+	m := junctionView{lit: PhaseRed, digits: "07", digitsIn: PhaseGreen, osd: true}.frame()
+	defer m.Close()
+	for _, tc := range []struct {
+		name  string
+		lamps *SignalLamps
+	}{{"region", nil}, {"lamps", &junctionLamps}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := NewColourClassifier(besideRegion)
+			defer c.Close()
+			c.Lamps = tc.lamps
+			c.classify(m) // sizes the reused Mats
+			if n := testing.AllocsPerRun(20, func() {
+				if c.classify(m) != PhaseRed {
+					t.Fatal("not red")
+				}
+			}); n != 0 {
+				t.Errorf("%v Go allocations a frame, want 0", n)
+			}
+		})
+	}
+}

@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"encoding/binary"
 	"image"
 
 	"gocv.io/x/gocv"
@@ -121,28 +120,17 @@ func (f *lensFinder) lensPixels(short int) (int, bool) {
 	if n <= 1 {
 		return 0, true // background only
 	}
-	// One row of five int32 a label: left, top, width, height, area.
-	raw, err := f.stats.DataPtrUint8()
-	if err != nil || len(raw) < n*5*4 {
-		return 0, false
-	}
-	at := func(label, col int) int {
-		return int(int32(binary.NativeEndian.Uint32(raw[(label*5+col)*4:])))
-	}
-	labels, err := f.labels.DataPtrUint8()
-	if err != nil {
-		return 0, false
-	}
-	cols := f.labels.Cols()
-	// owns tells whether the pixel at x, y is of label l.
+	// Read element by element: DataPtrUint8 would allocate a slice header
+	// on every frame.
+	at := func(label int, col gocv.ConnectedComponentsTypes) int { return int(f.stats.GetIntAt(label, int(col))) }
+	// owns tells whether the pixel at x, y of the region is of label l.
 	owns := func(l, x, y int) bool {
-		i := (y*cols + x) * 4
-		return i+4 <= len(labels) && int(int32(binary.NativeEndian.Uint32(labels[i:]))) == l
+		return x >= 0 && y >= 0 && x < rw && y < rh && int(f.labels.GetIntAt(y, x)) == l
 	}
 	total := 0
 	for l := 1; l < n; l++ { // label 0 is the background
-		x, y := at(l, int(gocv.CC_STAT_LEFT)), at(l, int(gocv.CC_STAT_TOP))
-		w, h, area := at(l, int(gocv.CC_STAT_WIDTH)), at(l, int(gocv.CC_STAT_HEIGHT)), at(l, int(gocv.CC_STAT_AREA))
+		x, y := at(l, gocv.CC_STAT_LEFT), at(l, gocv.CC_STAT_TOP)
+		w, h, area := at(l, gocv.CC_STAT_WIDTH), at(l, gocv.CC_STAT_HEIGHT), at(l, gocv.CC_STAT_AREA)
 		if !isLens(w, h, area, short) {
 			continue
 		}
