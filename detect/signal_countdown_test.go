@@ -361,3 +361,50 @@ func TestColourClassifierSteadyStateAllocatesNothing(t *testing.T) {
 		})
 	}
 }
+
+func TestColourClassifierCountdownTickingThroughTheChange(t *testing.T) {
+	checkMats(t)
+	// Red with a green countdown ticking 03 to 00 (00 held for two
+	// frames, as on the acceptance clip), then green with a red countdown
+	// from 25; a region drawn loose, taking the countdown in.
+	type step struct {
+		lit    Phase
+		digits string
+		in     Phase
+	}
+	seq := []step{
+		{PhaseRed, "03", PhaseGreen}, {PhaseRed, "02", PhaseGreen}, {PhaseRed, "01", PhaseGreen},
+		{PhaseRed, "00", PhaseGreen}, {PhaseRed, "00", PhaseGreen},
+		{PhaseGreen, "25", PhaseRed}, {PhaseGreen, "24", PhaseRed}, {PhaseGreen, "23", PhaseRed},
+	}
+	for _, tc := range []struct {
+		name   string
+		region Rect
+		lamps  *SignalLamps
+	}{
+		{"region taking in the countdown beside", besideRegion, nil},
+		{"lamps boxes", besideRegion, &junctionLamps},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := NewColourClassifier(tc.region)
+			defer c.Close()
+			c.Lamps = tc.lamps
+			for i, s := range seq {
+				m := junctionView{lit: s.lit, digits: s.digits, digitsIn: s.in, osd: true}.frame()
+				c.Observe(m, frameTime(i))
+				m.Close()
+			}
+			want := []PhaseChange{{At: frameTime(0), Phase: PhaseRed}, {At: frameTime(5), Phase: PhaseGreen}}
+			got := c.history.Changes()
+			if len(got) != len(want) {
+				t.Fatalf("changes %v, want red from frame 0 then green from frame 5", got)
+			}
+			for i := range got {
+				if !got[i].At.Equal(want[i].At) || got[i].Phase != want[i].Phase {
+					t.Errorf("change %d: %s at %v, want %s at %v", i, got[i].Phase, got[i].At.Sub(epoch),
+						want[i].Phase, want[i].At.Sub(epoch))
+				}
+			}
+		})
+	}
+}
