@@ -353,10 +353,7 @@ func (c *ColourClassifier) classify(bgr gocv.Mat) Phase {
 	if r.Empty() {
 		return PhaseUnknown
 	}
-	red, amber, green, ok := c.lens.count(bgr, r)
-	if !ok {
-		return PhaseUnknown
-	}
+	red, amber, green := c.lens.count(bgr, r)
 	return decideLamp(red, amber, green, r.Dx()*r.Dy())
 }
 

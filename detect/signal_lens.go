@@ -21,8 +21,9 @@ const (
 	lensMinFill = 0.45
 	// lensMaxLitCorners: a blob with this many corners of its box lit
 	// (a corner pixel or one of its two neighbours along the box's edges,
-	// always outside a disc) is a box-shaped digit, not a lens. Two, not
-	// one: a lens cut by the region's edge fills the corners on that side.
+	// always outside a disc) is a box-shaped digit, not a lens. Three, not
+	// one: a lens cut by the region's edge fills the two corners on that
+	// side.
 	lensMaxLitCorners = 3
 	// lensMinPixels: fewer is a speck of noise or a glint.
 	lensMinPixels = 4
@@ -93,9 +94,8 @@ func (f *lensFinder) litMask(b hueBand) {
 }
 
 // count converts the part r (inside the frame) of bgr and returns, by
-// colour, how many lit pixels lie in blobs shaped like a lit lens. ok is
-// false when the pixels could not be read.
-func (f *lensFinder) count(bgr gocv.Mat, r image.Rectangle) (red, amber, green int, ok bool) {
+// colour, how many lit pixels lie in blobs shaped like a lit lens.
+func (f *lensFinder) count(bgr gocv.Mat, r image.Rectangle) (red, amber, green int) {
 	f.toHSV(bgr, r)
 	short := min(r.Dx(), r.Dy())
 	for _, c := range []struct {
@@ -103,22 +103,18 @@ func (f *lensFinder) count(bgr gocv.Mat, r image.Rectangle) (red, amber, green i
 		n    *int
 	}{{redBand, &red}, {amberBand, &amber}, {greenBand, &green}} {
 		f.litMask(c.band)
-		n, ok := f.lensPixels(short)
-		if !ok {
-			return 0, 0, 0, false
-		}
-		*c.n = n
+		*c.n = f.lensPixels(short)
 	}
-	return red, amber, green, true
+	return red, amber, green
 }
 
 // lensPixels is the area of the blobs of f.mask shaped like a lit lens in a
 // region whose short side is short.
-func (f *lensFinder) lensPixels(short int) (int, bool) {
+func (f *lensFinder) lensPixels(short int) int {
 	rw, rh := f.mask.Cols(), f.mask.Rows()
 	n := gocv.ConnectedComponentsWithStats(f.mask, &f.labels, &f.stats, &f.centroids)
 	if n <= 1 {
-		return 0, true // background only
+		return 0 // background only
 	}
 	// Read element by element: DataPtrUint8 would allocate a slice header
 	// on every frame.
@@ -160,7 +156,7 @@ func (f *lensFinder) lensPixels(short int) (int, bool) {
 			total += area
 		}
 	}
-	return total, true
+	return total
 }
 
 // isLens tells whether a blob of area lit pixels in a w x h box is shaped
