@@ -412,3 +412,21 @@ func TestColourClassifierCountdownTickingThroughTheChange(t *testing.T) {
 		})
 	}
 }
+
+func TestPipelineReadsSignalLamps(t *testing.T) {
+	checkMats(t)
+	cfg := DefaultConfig(640, 480)
+	cfg.Mode = ModeMotion
+	cfg.Scene = Scene{Signal: &Signal{Source: SourceRegion, Lamps: &junctionLamps}}
+	p, err := NewPipeline(cfg, Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if p.colour == nil || p.colour.Lamps != cfg.Scene.Signal.Lamps {
+		t.Fatalf("the pipeline's classifier does not read the scene's lamps")
+	}
+	if want := (Rect{X: 564, Y: 43, W: 16, H: 60}); p.colour.Region != want {
+		t.Errorf("region %v, want %v (round the lamps)", p.colour.Region, want)
+	}
+}
