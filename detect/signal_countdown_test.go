@@ -16,7 +16,7 @@ import (
 
 // The junction views below are drawn with OpenCV, not filmed: no licensed
 // footage of a Vietnamese junction with a countdown signal exists in the
-// shared data (see /work/shared/data/README.md: none of its clips shows a
+// shared data (see ../shared/data/README.md: none of its clips shows a
 // traffic light). They copy the geometry of the held-back acceptance clip
 // (640x480, a signal head at the right with a countdown beside it, burned-in
 // OSD text): a dark housing with three lenses, the lit one a filled disc
@@ -271,7 +271,7 @@ func TestColourClassifierNoFalseRedOnRealFootage(t *testing.T) {
 	}
 	// The committed clips first, else the shared data this project was
 	// given (the same files, see testdata/videos/LICENSES).
-	dirs := []string{filepath.Join("..", "testdata", "videos"), "/work/shared/data/videos"}
+	dirs := []string{filepath.Join("..", "testdata", "videos"), filepath.Join("..", "..", "shared", "data", "videos")}
 	found := 0
 	for _, clip := range clips {
 		path := ""
