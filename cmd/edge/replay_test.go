@@ -198,10 +198,7 @@ func TestReplayLabelledClips(t *testing.T) {
 // TestReplayConvertsAVI replays an MPEG-4 Part 2 AVI: it is converted once
 // into the cache, and a second replay uses the cached copy.
 func TestReplayConvertsAVI(t *testing.T) {
-	src := "/work/shared/data/videos/highway_cctv_bgslibrary_video02.avi"
-	if _, err := os.Stat(src); err != nil {
-		src = "../../testdata/videos/highway_overpass_bgslibrary_video03.avi"
-	}
+	src := "../../testdata/videos/highway_cctv_bgslibrary_video02.avi"
 	dir := t.TempDir()
 	input := filepath.Join(dir, filepath.Base(src))
 	copyFile(t, src, input)
