@@ -310,7 +310,12 @@ func (s *SORT) observe(tr *sortTrack, d Detection, t time.Time) {
 }
 
 // vote counts one detection of class c and makes Class the class seen
-// most often; on a tie the class that got there first stays.
+// most often; on a tie the class that got there first stays. A vehicle
+// class beats ClassPerson however few its votes: a rider whose machine the
+// network missed in some frames is a person in those frames only, and a
+// track that was seen as a machine once is a vehicle with a rider, never a
+// pedestrian (MergeRiders folds the rider into the machine when both are
+// seen).
 func (tr *sortTrack) vote(c string) {
 	i := 0
 	for i < len(tr.votes) && tr.votes[i].class != c {
@@ -326,7 +331,13 @@ func (tr *sortTrack) vote(c string) {
 			best = k
 		}
 	}
-	if best < 0 || tr.votes[i].n > tr.votes[best].n {
+	switch {
+	case best < 0:
+		tr.Class = c
+	case c == ClassPerson:
+		// Person never displaces a vehicle class, and stays when it
+		// is the class already.
+	case tr.Class == ClassPerson || tr.votes[i].n > tr.votes[best].n:
 		tr.Class = c
 	}
 }
