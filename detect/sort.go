@@ -92,6 +92,33 @@ const (
 	// in another lane (measured on the top-down clip: a pickup 140 px
 	// long, coasting, took a car 260 px away across the centre line).
 	centerGateSizes = 2.0
+	// centerGateArea bounds the ratio of the areas of a track's last box
+	// and a detection matched by centre distance, either way round: a
+	// vehicle that does not overlap where it was predicted has moved or
+	// been hidden, not changed its size several times over (on a busy
+	// crossroads a van's track, its van missed for a frame, took a
+	// motorbike 150 px away whose box was a fraction of the van's). The
+	// looser shapes of motion blobs (a car's windows without its body,
+	// two vehicles as one blob) stay within it.
+	centerGateArea = 4.0
+	// headingSigmas: a track's direction of travel is known when its
+	// speed over the last second (fitted to its trajectory, not the
+	// filter's, whose velocity stays as uncertain as its acceleration
+	// noise allows) is at least this many standard errors of the fit:
+	// not a young track, not a standing one.
+	headingSigmas = 2.0
+	// centerGateAcross bounds how far, in its own extent across its
+	// direction of travel, a detection matched by centre distance may lie
+	// to the side of the track's prediction: a vehicle that is not where
+	// it was predicted is late or early along its path (it braked, sped
+	// up, was hidden), not beside it. In a cluster of motorbikes the
+	// neighbour beside a hidden one is a bike width away.
+	centerGateAcross = 0.5
+	// centerGateBack bounds how far, in its own extent along its
+	// direction of travel, such a detection may lie behind where the
+	// track was last seen: vehicles do not reverse out of a moving
+	// stream.
+	centerGateBack = 0.5
 	// stationaryWindow is how far back the trajectory is looked at to
 	// judge whether a track stands still; at least half of it must be
 	// covered.
@@ -105,6 +132,7 @@ type sortTrack struct {
 	kfT        time.Time       // the filter's time
 	pred       image.Rectangle // this frame's predicted box
 	stationary bool            // standing still when last matched
+	heading    Point           // unit direction of travel at the last match; zero when not known
 	votes      []classVote
 	buf        []TrackPoint // backing array for a full trajectory
 }
@@ -271,10 +299,25 @@ func (s *SORT) weight(tr *sortTrack, b image.Rectangle) float64 {
 		// overlaps it is it, not one that passes near.
 		return 0
 	}
+	if a, last := float64(area(b)), float64(area(tr.Box)); a > centerGateArea*last || last > centerGateArea*a {
+		return 0
+	}
 	c := Center(b)
 	limit := centerGateSizes * math.Sqrt(float64(tr.pred.Dx())*float64(tr.pred.Dy()))
 	if Center(tr.pred).Dist(c) > limit {
 		return 0
+	}
+	if u := tr.heading; u != (Point{}) {
+		w, h := float64(tr.Box.Dx()), float64(tr.Box.Dy())
+		along := math.Abs(u.X)*w + math.Abs(u.Y)*h
+		across := math.Abs(u.Y)*w + math.Abs(u.X)*h
+		side := c.Sub(Center(tr.pred))
+		if math.Abs(side.Cross(u)) > centerGateAcross*across {
+			return 0
+		}
+		if c.Sub(Center(tr.Box)).Dot(u) < -centerGateBack*along {
+			return 0
+		}
 	}
 	d2 := tr.kf.centerGate(c)
 	if !(d2 < centerGateChi2) {
@@ -296,11 +339,24 @@ func (s *SORT) observe(tr *sortTrack, d Detection, t time.Time) {
 	if d.Class != "" {
 		tr.vote(d.Class)
 	}
-	// Standing still needs seeing for a while: a blob seen in one or two
-	// frames has no speed to speak of yet.
-	if s.cfg.StationarySpeed > 0 && t.Sub(tr.FirstSeen) >= stationaryWindow/2 {
-		tr.stationary = tr.kf.speed() < s.cfg.StationarySpeed ||
-			windowSpeed(tr.Trajectory, stationaryWindow) < s.cfg.StationarySpeed
+	// Standing still, or a direction of travel, needs seeing for a while:
+	// a blob seen in one or two frames has no speed to speak of yet.
+	tr.heading = Point{}
+	if t.Sub(tr.FirstSeen) >= stationaryWindow/2 {
+		v, spread, ok := windowVelocity(tr.Trajectory, stationaryWindow)
+		speed := math.Inf(1)
+		if ok {
+			speed = v.Len()
+		}
+		if s.cfg.StationarySpeed > 0 {
+			tr.stationary = tr.kf.speed() < s.cfg.StationarySpeed || speed < s.cfg.StationarySpeed
+		}
+		// The heading is known when the fitted speed stands clear of
+		// the noise of the centres it was fitted to.
+		noise := kfMeasPos*math.Sqrt(float64(max(area(d.Box), 1))) + 0.5
+		if ok && !tr.stationary && speed > 0 && speed >= headingSigmas*noise/math.Sqrt(spread) {
+			tr.heading = v.Scale(1 / speed)
+		}
 	}
 	if !tr.Confirmed && tr.Hits >= s.cfg.MinHits {
 		tr.Confirmed = true
@@ -385,13 +441,15 @@ func (s *SORT) recycle(tr *sortTrack) {
 	s.free = append(s.free, tr)
 }
 
-// windowSpeed is the speed of the box centre, pixels per second, fitted by
-// least squares over the trajectory's points within window of the last
-// one; +Inf when they span less than half the window.
-func windowSpeed(traj []TrackPoint, window time.Duration) float64 {
+// windowVelocity is the velocity of the box centre, pixels per second,
+// fitted by least squares over the trajectory's points within window of
+// the last one, and the spread of their times (Σ(t - mean t)², s²): the
+// standard error of the fit is a centre's noise over √spread. ok is false
+// when the points span less than half the window.
+func windowVelocity(traj []TrackPoint, window time.Duration) (v Point, spread float64, ok bool) {
 	n := len(traj)
 	if n < 2 {
-		return math.Inf(1)
+		return Point{}, 0, false
 	}
 	last := traj[n-1].T
 	first := n - 1
@@ -399,7 +457,7 @@ func windowSpeed(traj []TrackPoint, window time.Duration) float64 {
 		first--
 	}
 	if last.Sub(traj[first].T) < window/2 {
-		return math.Inf(1)
+		return Point{}, 0, false
 	}
 	var mt, mx, my float64
 	for _, p := range traj[first:] {
@@ -417,7 +475,17 @@ func windowSpeed(traj []TrackPoint, window time.Duration) float64 {
 		sty += dt * (p.C.Y - my)
 	}
 	if !(stt > 0) {
+		return Point{}, 0, false
+	}
+	return Point{stx / stt, sty / stt}, stt, true
+}
+
+// windowSpeed is the speed of windowVelocity; +Inf when the points span
+// less than half the window.
+func windowSpeed(traj []TrackPoint, window time.Duration) float64 {
+	v, _, ok := windowVelocity(traj, window)
+	if !ok {
 		return math.Inf(1)
 	}
-	return math.Hypot(stx/stt, sty/stt)
+	return v.Len()
 }
