@@ -342,15 +342,17 @@ func (s *SORT) observe(tr *sortTrack, d Detection, t time.Time) {
 	// Standing still, or a direction of travel, needs seeing for a while:
 	// a blob seen in one or two frames has no speed to speak of yet.
 	tr.heading = Point{}
-	if t.Sub(tr.FirstSeen) >= stationaryWindow/2 {
+	switch {
+	case t.Sub(tr.FirstSeen) < stationaryWindow/2:
+	case s.cfg.StationarySpeed > 0 && tr.kf.speed() < s.cfg.StationarySpeed:
+		tr.stationary = true // and no heading: the fit is not needed
+	default:
 		v, spread, ok := windowVelocity(tr.Trajectory, stationaryWindow)
 		speed := math.Inf(1)
 		if ok {
 			speed = v.Len()
 		}
-		if s.cfg.StationarySpeed > 0 {
-			tr.stationary = tr.kf.speed() < s.cfg.StationarySpeed || speed < s.cfg.StationarySpeed
-		}
+		tr.stationary = s.cfg.StationarySpeed > 0 && speed < s.cfg.StationarySpeed
 		// The heading is known when the fitted speed stands clear of
 		// the noise of the centres it was fitted to.
 		noise := kfMeasPos*math.Sqrt(float64(max(area(d.Box), 1))) + 0.5
