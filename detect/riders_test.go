@@ -209,3 +209,56 @@ func TestMergeRidersOnRealFrames(t *testing.T) {
 		})
 	}
 }
+
+// TestRiderIsTrackedAsOneVehicle runs MergeRiders and SORT over a rider
+// crossing the picture at 6 fps, as a police camera sees them: the network
+// sees rider and motorbike in most frames, only the rider in some (the
+// machine hidden by the bikes beside it). Beside the road a pedestrian
+// walks past in front of a parked motorbike. The rider is one track of class
+// motorbike from start to end; the pedestrian is one track of class
+// person; the parked motorbike is a motorbike.
+func TestRiderIsTrackedAsOneVehicle(t *testing.T) {
+	s := NewSORT(testSORTConfig())
+	parked := image.Rect(560, 300, 586, 344)
+	riderIDs, walkerIDs := map[int]bool{}, map[int]bool{}
+	var tracks []*Track
+	for i := range 30 {
+		up := image.Pt(0, -10*i) // 60 px/s up the picture
+		bike, rider := bikeBehind.Add(image.Pt(200, 200)).Add(up), riderBehind.Add(image.Pt(200, 200)).Add(up)
+		// 12 px/s, passing in front of the parked motorbike (nearer the camera)
+		walker := image.Rect(520, 300, 540, 366).Add(image.Pt(2*i, 0))
+		ds := []Detection{det(ClassPerson, rider), det("motorbike", parked), det(ClassPerson, walker)}
+		if i%4 != 3 { // every fourth frame the motorbike is missed
+			ds = append(ds, det("motorbike", bike))
+		}
+		ds = MergeRiders(ds)
+		tracks = s.Update(ds, policeTime(i))
+		if i < 3 {
+			continue
+		}
+		for _, tr := range tracks {
+			if tr.Missed > 0 {
+				continue
+			}
+			switch {
+			case tr.Box.Overlaps(rider):
+				riderIDs[tr.ID] = true
+				if tr.Class != "motorbike" {
+					t.Errorf("frame %d: the rider's track is a %q", i, tr.Class)
+				}
+			case tr.Box.Overlaps(walker) && !tr.Box.Overlaps(parked):
+				walkerIDs[tr.ID] = true
+			}
+		}
+	}
+	if len(riderIDs) != 1 || len(walkerIDs) != 1 {
+		t.Errorf("the rider had tracks %v, the pedestrian %v: want one each", riderIDs, walkerIDs)
+	}
+	classes := map[string]int{}
+	for _, tr := range tracks {
+		classes[tr.Class]++
+	}
+	if classes["motorbike"] != 2 || classes[ClassPerson] != 1 || len(tracks) != 3 {
+		t.Errorf("tracks at the end by class %v (%d tracks), want 2 motorbikes and a person", classes, len(tracks))
+	}
+}

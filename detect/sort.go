@@ -99,7 +99,8 @@ const (
 	// crossroads a van's track, its van missed for a frame, took a
 	// motorbike 150 px away whose box was a fraction of the van's). The
 	// looser shapes of motion blobs (a car's windows without its body,
-	// two vehicles as one blob) stay within it.
+	// two vehicles as one blob) stay within it; a box mostly inside the
+	// other is exempt (see plausibleSize).
 	centerGateArea = 4.0
 	// headingSigmas: a track's direction of travel is known when its
 	// speed over the last second (fitted to its trajectory, not the
@@ -299,7 +300,7 @@ func (s *SORT) weight(tr *sortTrack, b image.Rectangle) float64 {
 		// overlaps it is it, not one that passes near.
 		return 0
 	}
-	if a, last := float64(area(b)), float64(area(tr.Box)); a > centerGateArea*last || last > centerGateArea*a {
+	if !plausibleSize(tr.Box, b) {
 		return 0
 	}
 	c := Center(b)
@@ -324,6 +325,20 @@ func (s *SORT) weight(tr *sortTrack, b image.Rectangle) float64 {
 		return 0
 	}
 	return s.cfg.MinIoU * 0.5 * (1 - d2/centerGateChi2)
+}
+
+// plausibleSize reports whether a detection b, matched by centre distance,
+// may be the vehicle last seen as box last: their areas are within
+// centerGateArea of each other, or the smaller lies mostly inside the
+// larger (a vehicle coming into the picture at its edge, or out from behind
+// another, is seen whole after being seen in part; a motion blob covers a
+// part of it).
+func plausibleSize(last, b image.Rectangle) bool {
+	a, l := area(b), area(last)
+	if float64(a) <= centerGateArea*float64(l) && float64(l) <= centerGateArea*float64(a) {
+		return true
+	}
+	return 2*area(last.Intersect(b)) >= min(a, l)
 }
 
 // observe records the match of tr with d at time t.

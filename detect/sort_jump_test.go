@@ -209,6 +209,16 @@ func TestSORTVehiclesKeepTheirTracksThroughTheGates(t *testing.T) {
 			a := math.Pi / 2 * min(sec/2, 1)
 			return step{box(200+int(150*(1-math.Cos(a))), 400-int(150*math.Sin(a)), 60, 40), true}
 		}, 60},
+		// Measured on the top-down clip: an SUV followed as a 30x47
+		// blob of its dark front, then seen whole (151x74) by the
+		// network, the blob's box inside the new one: 8 times the area.
+		{"SUV seen as a blob of a part of it, then whole by the network (24 fps)", 24, func(i int, sec float64) step {
+			x := 40 + int(140*sec)
+			if i < 8 {
+				return step{image.Rect(x+60, 219, x+90, 266), true}
+			}
+			return step{image.Rect(x, 210, x+151, 284), true}
+		}, 30},
 		{"car braking hard to a stop in a queue, hidden for a frame (6 fps)", policeFPS, func(i int, sec float64) step {
 			y := 400 - 100*min(sec, 1) + 50*min(sec, 1)*min(sec, 1)
 			return step{box(320, int(y), 80, 60), i != 8}
