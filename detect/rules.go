@@ -64,8 +64,8 @@ func (c RulesConfig) Validate() error {
 // RulesFor builds every rule the scene configures, in this order: wrong
 // way over the lines, wrong way in the lanes, red light, speeding, illegal
 // stopping, solid lines, restricted lanes; each sees only the tracks that
-// are not pedestrians (vehiclesOnly: unwrap with Unwrap). The scene must have been
-// validated (Scene.Validate). phases is the signal's phase, needed only
+// are not pedestrians (vehiclesOnly; Unwrap gives the rule). The scene
+// must have been validated (Scene.Validate). phases is the signal's phase, needed only
 // with a stop line; the caller makes it from scene.signal (a FixedPlan, the
 // camera's PushedPhases or its ColourClassifier), since only the caller
 // has the frames, the HTTP server and the worker's time zone.

@@ -148,15 +148,17 @@ type classVote struct {
 // Kalman filter of its box; every frame the filters predict where the
 // tracks are, the detections are matched to the predictions by the
 // Hungarian method on their overlap (with a centre-distance fallback for
-// small fast boxes that do not overlap their prediction), and the matched
-// filters are corrected. New detections start tentative tracks, confirmed
+// small fast boxes that do not overlap their prediction, gated against
+// implausible jumps: a size several times over, a step to the side of the
+// track's path or back against it), and the matched filters are corrected. New detections start tentative tracks, confirmed
 // after MinHits frames in a row; confirmed tracks coast through up to
 // MaxAge without a match, or StationaryAge if they were standing still.
 //
 // A track's Box is the box of the detection it was last matched with, not
 // the filter's estimate: the rules judge what was seen. A coasting track
 // keeps its last box and gains no trajectory points; Class is the
-// majority of the classes its detections carried.
+// majority of the classes its detections carried, a vehicle class before
+// ClassPerson (see vote).
 //
 // It is not safe for concurrent use.
 type SORT struct {
@@ -495,14 +497,4 @@ func windowVelocity(traj []TrackPoint, window time.Duration) (v Point, spread fl
 		return Point{}, 0, false
 	}
 	return Point{stx / stt, sty / stt}, stt, true
-}
-
-// windowSpeed is the speed of windowVelocity; +Inf when the points span
-// less than half the window.
-func windowSpeed(traj []TrackPoint, window time.Duration) float64 {
-	v, _, ok := windowVelocity(traj, window)
-	if !ok {
-		return math.Inf(1)
-	}
-	return v.Len()
 }
