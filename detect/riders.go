@@ -81,9 +81,11 @@ func ridesOn(p, m image.Rectangle) (bool, int) {
 //
 // A person standing right behind a parked machine, their feet hidden by
 // it, looks the same as its rider and is merged: the vehicle is then the
-// machine and the person together, standing where the machine stands, and
-// when they walk off they are a person of their own again (the tracker
-// follows the machine: the box shrinks back to it).
+// machine and the person together, standing where the machine stands.
+// When they walk off their detections are a person's again, but a track of
+// theirs that took the merged box meanwhile keeps the machine's class
+// (SORT's vote), as it must for a rider who mounts a parked motorbike and
+// rides off: the two look the same until they move.
 //
 // dets is rewritten in place (order kept, persons who ride removed) and
 // returned; nothing is allocated.
