@@ -301,3 +301,59 @@ func TestRiderWhoMountsAParkedMotorbikeRidesOffAsAMotorbike(t *testing.T) {
 		t.Errorf("the ride had tracks %v, want one", rideIDs)
 	}
 }
+
+// TestPipelineMergesRidersBeforeTracking runs the whole pipeline (YOLOX-nano
+// on every frame, threshold 0.25) over a still real picture whose weak
+// person box lies over the left of two parked motorbikes: the tracks are
+// the two motorbikes (and a truck the network sees at the right edge), no
+// person.
+func TestPipelineMergesRidersBeforeTracking(t *testing.T) {
+	img := gocv.IMRead(filepath.Join("..", "testdata", "riders", "plates_clip3_new_4.jpg"), gocv.IMReadColor)
+	if img.Empty() {
+		t.Fatal("cannot read the picture")
+	}
+	defer img.Close()
+	yuv := gocv.NewMat()
+	defer yuv.Close()
+	gocv.CvtColor(img, &yuv, gocv.ColorBGRToYUVI420)
+	frame := yuv.ToBytes()
+
+	// The network, on the picture the pipeline sees (I420 and back),
+	// finds the person over a motorbike.
+	bgr := gocv.NewMat()
+	defer bgr.Close()
+	gocv.CvtColor(yuv, &bgr, gocv.ColorYUVToBGRIYUV)
+	d := newTestDNN(t, "yolox-nano")
+	d.cfg.Confidence = 0.25
+	found, err := d.Detect(bgr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(found, func(p Detection) bool {
+		return p.Class == ClassPerson && slices.ContainsFunc(found, func(m Detection) bool { return isMachine(m.Class) && p.Box.Overlaps(m.Box) })
+	}) {
+		t.Fatalf("the network finds no person over a motorbike: %v", found)
+	}
+
+	cfg := DefaultConfig(img.Cols(), img.Rows())
+	cfg.Mode = ModeDNN
+	cfg.DNN.Model = "yolox-nano"
+	cfg.DNN.Confidence = 0.25
+	p, err := NewPipeline(cfg, Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for i := range 4 {
+		if _, err := p.Process(frame, frameTime(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	classes := map[string]int{}
+	for _, tr := range p.Tracks() {
+		classes[tr.Class]++
+	}
+	if classes[ClassPerson] != 0 || classes["motorbike"] != 2 {
+		t.Errorf("tracks by class %v, want 2 motorbikes and no person", classes)
+	}
+}
