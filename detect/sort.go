@@ -108,12 +108,14 @@ const (
 	// noise allows) is at least this many standard errors of the fit:
 	// not a young track, not a standing one.
 	headingSigmas = 2.0
-	// centerGateAcross bounds how far, in its own extent across its
-	// direction of travel, a detection matched by centre distance may lie
-	// to the side of the track's prediction: a vehicle that is not where
-	// it was predicted is late or early along its path (it braked, sped
-	// up, was hidden), not beside it. In a cluster of motorbikes the
-	// neighbour beside a hidden one is a bike width away.
+	// centerGateAcross: once a track's direction of travel is known, a
+	// detection matched by centre distance must overlap, across that
+	// direction, at least this fraction of the narrower of it and the
+	// track's last box, measured from the line the track was travelling
+	// along (see onPath): a vehicle that is not where it was predicted is
+	// late or early along its path (it braked, sped up, was hidden), not
+	// beside it. In a cluster of motorbikes the neighbour beside a hidden
+	// one overlaps its path by a few pixels at most.
 	centerGateAcross = 0.5
 	// centerGateBack bounds how far, in its own extent along its
 	// direction of travel, such a detection may lie behind where the
@@ -310,17 +312,8 @@ func (s *SORT) weight(tr *sortTrack, b image.Rectangle) float64 {
 	if Center(tr.pred).Dist(c) > limit {
 		return 0
 	}
-	if u := tr.heading; u != (Point{}) {
-		w, h := float64(tr.Box.Dx()), float64(tr.Box.Dy())
-		along := math.Abs(u.X)*w + math.Abs(u.Y)*h
-		across := math.Abs(u.Y)*w + math.Abs(u.X)*h
-		side := c.Sub(Center(tr.pred))
-		if math.Abs(side.Cross(u)) > centerGateAcross*across {
-			return 0
-		}
-		if c.Sub(Center(tr.Box)).Dot(u) < -centerGateBack*along {
-			return 0
-		}
+	if u := tr.heading; u != (Point{}) && !onPath(tr.Box, b, u) {
+		return 0
 	}
 	d2 := tr.kf.centerGate(c)
 	if !(d2 < centerGateChi2) {
@@ -341,6 +334,29 @@ func plausibleSize(last, b image.Rectangle) bool {
 		return true
 	}
 	return 2*area(last.Intersect(b)) >= min(a, l)
+}
+
+// onPath reports whether box b may be the vehicle last seen as box last
+// and travelling in unit direction u since: b is not beside its path (the
+// two boxes' extents across the path, measured from the line through
+// last's centre along u, overlap by at least centerGateAcross of the
+// smaller), nor behind where it was (b's centre is no more than
+// centerGateBack of last's length along u behind last's). The extents, not
+// the centres, are compared across the path: a blob that grows or shrinks
+// (the body of a car under its windows) moves its centre sideways.
+func onPath(last, b image.Rectangle, u Point) bool {
+	across := func(r image.Rectangle) float64 {
+		return math.Abs(u.Y)*float64(r.Dx()) + math.Abs(u.X)*float64(r.Dy())
+	}
+	d := Center(b).Sub(Center(last))
+	off := math.Abs(d.Cross(u))
+	hl, hb := across(last)/2, across(b)/2
+	overlap := min(hl, off+hb) - max(-hl, off-hb)
+	if overlap < centerGateAcross*2*min(hl, hb) {
+		return false
+	}
+	along := math.Abs(u.X)*float64(last.Dx()) + math.Abs(u.Y)*float64(last.Dy())
+	return d.Dot(u) >= -centerGateBack*along
 }
 
 // observe records the match of tr with d at time t.

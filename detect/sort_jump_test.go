@@ -296,3 +296,31 @@ func TestSORTTrackDoesNotTakeTheVehicleBehindIt(t *testing.T) {
 		})
 	}
 }
+
+func TestSORTOnPath(t *testing.T) {
+	up := Point{0, -1}
+	tests := []struct {
+		name     string
+		last, b  image.Rectangle
+		u        Point
+		onTheWay bool
+	}{
+		{"further along the path", box(300, 300, 26, 40), box(300, 260, 26, 40), up, true},
+		{"a little behind: braking, box jitter", box(300, 300, 26, 40), box(300, 312, 26, 40), up, true},
+		{"a bike length behind", box(300, 300, 26, 40), box(300, 330, 26, 40), up, false},
+		{"the neighbour beside it, 4 px apart", box(300, 300, 26, 40), box(330, 290, 26, 40), up, false},
+		{"the neighbour beside it, partly behind it (6 px overlap)", box(300, 300, 26, 40), box(320, 280, 26, 40), up, false},
+		{"half a bike to the side", box(300, 300, 26, 40), box(313, 280, 26, 40), up, true},
+		// Measured on the two-way clip: a far car's blob (26x15)
+		// grows to its body (35x24) while the car slows for the
+		// light; its centre moves 8 px across its path.
+		{"a blob that grows across the path", image.Rect(332, 98, 358, 113), image.Rect(324, 102, 359, 126), Point{0.9935, -0.1134}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := onPath(tc.last, tc.b, tc.u); got != tc.onTheWay {
+				t.Errorf("onPath(%v, %v, %v) = %v, want %v", tc.last, tc.b, tc.u, got, tc.onTheWay)
+			}
+		})
+	}
+}
