@@ -3,7 +3,9 @@
 //
 // A Pipeline runs, for each frame: Motion (MOG2 background subtraction on
 // the grey frame) and, by the camera's mode, the DNN (a YOLO model on the
-// colour frame, where motion says something moved) → SORT (Kalman
+// colour frame, where motion says something moved) → MergeRiders (a
+// person riding a motorbike or bicycle and the machine become one vehicle
+// of the machine's class) → SORT (Kalman
 // prediction, Hungarian assignment: stable IDs, trajectories, class by
 // vote) → the rules built from the camera's Scene by RulesFor (wrong way
 // over lines and in lanes, red light against a PhaseSource judged by a

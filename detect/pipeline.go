@@ -328,6 +328,8 @@ func (p *Pipeline) Process(frame []byte, t time.Time) ([]Violation, error) {
 	default:
 		p.dnn.Skip()
 	}
+	// A rider and their motorbike or bicycle are one vehicle.
+	p.dets = MergeRiders(p.dets)
 
 	if p.contact {
 		mask := p.motion.Mask()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"time"
 )
 
 // RulesConfig tunes the rules beyond what the scene says. The scene holds
@@ -62,8 +63,9 @@ func (c RulesConfig) Validate() error {
 
 // RulesFor builds every rule the scene configures, in this order: wrong
 // way over the lines, wrong way in the lanes, red light, speeding, illegal
-// stopping, solid lines, restricted lanes. The scene must have been
-// validated (Scene.Validate). phases is the signal's phase, needed only
+// stopping, solid lines, restricted lanes; each sees only the tracks that
+// are not pedestrians (vehiclesOnly; Unwrap gives the rule). The scene
+// must have been validated (Scene.Validate). phases is the signal's phase, needed only
 // with a stop line; the caller makes it from scene.signal (a FixedPlan, the
 // camera's PushedPhases or its ColourClassifier), since only the caller
 // has the frames, the HTTP server and the worker's time zone.
@@ -122,5 +124,36 @@ func RulesFor(s Scene, phases PhaseSource, cfg RulesConfig) ([]Rule, error) {
 		rl.Frame = cfg.Frame
 		rules = append(rules, rl)
 	}
+	for i, r := range rules {
+		rules[i] = &vehiclesOnly{Rule: r}
+	}
 	return rules, nil
 }
+
+// vehiclesOnly hands its rule only the tracks that may be vehicles: every
+// rule here is a vehicle rule, and a person on foot (a track of class
+// ClassPerson: a rider is folded into the machine, see MergeRiders) is
+// never fined by one. Tracks without a class (motion blobs the network has
+// not named yet) pass, as before. A track that turns from person into a
+// vehicle (its machine seen at last) reaches the rule then, and the rule
+// examines it from its first point.
+type vehiclesOnly struct {
+	Rule
+	tracks []*Track // reused every frame
+}
+
+// Check passes the tracks that are not persons to the rule.
+func (v *vehiclesOnly) Check(tracks []*Track, t time.Time) []Violation {
+	v.tracks = v.tracks[:0]
+	for _, tr := range tracks {
+		if tr.Class != ClassPerson {
+			v.tracks = append(v.tracks, tr)
+		}
+	}
+	out := v.Rule.Check(v.tracks, t)
+	clear(v.tracks) // hold no track beyond the frame
+	return out
+}
+
+// Unwrap is the rule itself.
+func (v *vehiclesOnly) Unwrap() Rule { return v.Rule }

@@ -61,7 +61,7 @@ func TestRulesFor(t *testing.T) {
 	if err := testScene().Validate(640, 360); err != nil {
 		t.Fatalf("the test scene is invalid: %v", err)
 	}
-	typeName := func(r Rule) string { return reflect.TypeOf(r).Elem().Name() }
+	typeName := func(r Rule) string { return reflect.TypeOf(unwrapRule(r)).Elem().Name() }
 	tests := []struct {
 		name string
 		edit func(s *Scene)
@@ -116,7 +116,7 @@ func TestRulesForMeasuresInMetresWhenCalibrated(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range rules {
-		switch r := r.(type) {
+		switch r := unwrapRule(r).(type) {
 		case *IllegalStop:
 			if r.radius != 0.5 || r.ground.h == nil {
 				t.Errorf("illegal stop: radius %g, calibrated %v; want 0.5 m", r.radius, r.ground.h != nil)
@@ -133,7 +133,7 @@ func TestRulesForMeasuresInMetresWhenCalibrated(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range rules {
-		switch r := r.(type) {
+		switch r := unwrapRule(r).(type) {
 		case *IllegalStop:
 			if r.radius != 8 || r.ground.h != nil {
 				t.Errorf("illegal stop: radius %g, calibrated %v; want 8 px", r.radius, r.ground.h != nil)
@@ -181,7 +181,7 @@ func TestRulesForgetTracksThatAreGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	remembered := func(r Rule) int {
-		switch r := r.(type) {
+		switch r := unwrapRule(r).(type) {
 		case *WrongWay:
 			return r.tracks.len()
 		case *LaneWrongWay:
@@ -237,5 +237,93 @@ func TestRulesIgnoreUnconfirmedTracks(t *testing.T) {
 				t.Fatalf("%T reported a tentative track: %+v", r, vs[0])
 			}
 		}
+	}
+}
+
+// unwrapRule is the rule RulesFor wrapped to hide pedestrians from it.
+func unwrapRule(r Rule) Rule {
+	if u, ok := r.(interface{ Unwrap() Rule }); ok {
+		return u.Unwrap()
+	}
+	return r
+}
+
+// TestRulesNeverFinePedestrians drives one track down through the test
+// scene's exit line (allowed up: wrong way), its stop line under red and
+// the car-only lane: every class of vehicle, and a motion blob without a
+// class, is fined; a person on foot on the same path never is.
+func TestRulesNeverFinePedestrians(t *testing.T) {
+	tests := []struct {
+		class string
+		want  []string // at least these
+	}{
+		{"car", []string{TypeWrongWay, TypeRedLight}},
+		{"motorbike", []string{TypeWrongWay, TypeRedLight, TypeRestrictedLane}},
+		{"bicycle", []string{TypeWrongWay, TypeRedLight, TypeRestrictedLane}},
+		{"", []string{TypeWrongWay, TypeRedLight}},
+		{ClassPerson, nil},
+	}
+	for _, tc := range tests {
+		t.Run("class "+tc.class, func(t *testing.T) {
+			rules, err := RulesFor(testScene(), redFrom(epoch.Add(-time.Minute), time.Time{}), DefaultRulesConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := &Track{ID: 1, Confirmed: true, Class: tc.class}
+			got := map[string]bool{}
+			for i, c := range steps(40, 340, 10) {
+				p := ruleTrackPoint(frameTime(i), Point{150, c.Y})
+				tr.Box, tr.LastSeen = p.Box, p.T
+				tr.Trajectory = append(tr.Trajectory, p)
+				for _, r := range rules {
+					for _, v := range r.Check([]*Track{tr}, p.T) {
+						got[v.Type] = true
+					}
+				}
+			}
+			for _, want := range tc.want {
+				if !got[want] {
+					t.Errorf("no %s violation; got %v", want, got)
+				}
+			}
+			if tc.want == nil && len(got) > 0 {
+				t.Errorf("a pedestrian was fined: %v", got)
+			}
+		})
+	}
+}
+
+// TestRulesJudgeARiderOnceTheMachineIsSeen: the network saw only the rider
+// while the track crossed the stop line under red (class person), and the
+// motorbike under them afterwards. The red-light rule then judges the
+// track from its first point: the crossing is reported, as a motorbike.
+func TestRulesJudgeARiderOnceTheMachineIsSeen(t *testing.T) {
+	rules, err := RulesFor(testScene(), redFrom(epoch.Add(-time.Minute), time.Time{}), DefaultRulesConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &Track{ID: 1, Confirmed: true, Class: ClassPerson}
+	var red []Violation
+	for i, c := range steps(140, 300, 10) {
+		if c.Y > 260 {
+			tr.Class = "motorbike"
+		}
+		p := ruleTrackPoint(frameTime(i), Point{150, c.Y})
+		tr.Box, tr.LastSeen = p.Box, p.T
+		tr.Trajectory = append(tr.Trajectory, p)
+		for _, r := range rules {
+			for _, v := range r.Check([]*Track{tr}, p.T) {
+				if v.Type == TypeRedLight {
+					red = append(red, v)
+				}
+			}
+		}
+	}
+	if len(red) != 1 || red[0].Class != "motorbike" {
+		t.Fatalf("red-light violations %+v, want one of a motorbike", red)
+	}
+	// It crossed y = 200 (box centre) between the points at 190 and 210.
+	if want := frameTime(5); red[0].Time.Before(want) || red[0].Time.After(frameTime(7)) {
+		t.Errorf("crossing at %v, want about %v", red[0].Time, want)
 	}
 }

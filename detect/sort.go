@@ -92,6 +92,36 @@ const (
 	// in another lane (measured on the top-down clip: a pickup 140 px
 	// long, coasting, took a car 260 px away across the centre line).
 	centerGateSizes = 2.0
+	// centerGateArea bounds the ratio of the areas of a track's last box
+	// and a detection matched by centre distance, either way round: a
+	// vehicle that does not overlap where it was predicted has moved or
+	// been hidden, not changed its size several times over (on a busy
+	// crossroads a van's track, its van missed for a frame, took a
+	// motorbike 150 px away whose box was a fraction of the van's). The
+	// looser shapes of motion blobs (a car's windows without its body,
+	// two vehicles as one blob) stay within it; a box mostly inside the
+	// other is exempt (see plausibleSize).
+	centerGateArea = 4.0
+	// headingSigmas: a track's direction of travel is known when its
+	// speed over the last second (fitted to its trajectory, not the
+	// filter's, whose velocity stays as uncertain as its acceleration
+	// noise allows) is at least this many standard errors of the fit:
+	// not a young track, not a standing one.
+	headingSigmas = 2.0
+	// centerGateAcross: once a track's direction of travel is known, a
+	// detection matched by centre distance must overlap, across that
+	// direction, at least this fraction of the narrower of it and the
+	// track's last box, measured from the line the track was travelling
+	// along (see onPath): a vehicle that is not where it was predicted is
+	// late or early along its path (it braked, sped up, was hidden), not
+	// beside it. In a cluster of motorbikes the neighbour beside a hidden
+	// one overlaps its path by a few pixels at most.
+	centerGateAcross = 0.5
+	// centerGateBack bounds how far, in its own extent along its
+	// direction of travel, such a detection may lie behind where the
+	// track was last seen: vehicles do not reverse out of a moving
+	// stream.
+	centerGateBack = 0.5
 	// stationaryWindow is how far back the trajectory is looked at to
 	// judge whether a track stands still; at least half of it must be
 	// covered.
@@ -105,6 +135,7 @@ type sortTrack struct {
 	kfT        time.Time       // the filter's time
 	pred       image.Rectangle // this frame's predicted box
 	stationary bool            // standing still when last matched
+	heading    Point           // unit direction of travel at the last match; zero when not known
 	votes      []classVote
 	buf        []TrackPoint // backing array for a full trajectory
 }
@@ -119,15 +150,17 @@ type classVote struct {
 // Kalman filter of its box; every frame the filters predict where the
 // tracks are, the detections are matched to the predictions by the
 // Hungarian method on their overlap (with a centre-distance fallback for
-// small fast boxes that do not overlap their prediction), and the matched
-// filters are corrected. New detections start tentative tracks, confirmed
+// small fast boxes that do not overlap their prediction, gated against
+// implausible jumps: a size several times over, a step to the side of the
+// track's path or back against it), and the matched filters are corrected. New detections start tentative tracks, confirmed
 // after MinHits frames in a row; confirmed tracks coast through up to
 // MaxAge without a match, or StationaryAge if they were standing still.
 //
 // A track's Box is the box of the detection it was last matched with, not
 // the filter's estimate: the rules judge what was seen. A coasting track
 // keeps its last box and gains no trajectory points; Class is the
-// majority of the classes its detections carried.
+// majority of the classes its detections carried, a vehicle class before
+// ClassPerson (see vote).
 //
 // It is not safe for concurrent use.
 type SORT struct {
@@ -271,9 +304,15 @@ func (s *SORT) weight(tr *sortTrack, b image.Rectangle) float64 {
 		// overlaps it is it, not one that passes near.
 		return 0
 	}
+	if !plausibleSize(tr.Box, b) {
+		return 0
+	}
 	c := Center(b)
 	limit := centerGateSizes * math.Sqrt(float64(tr.pred.Dx())*float64(tr.pred.Dy()))
 	if Center(tr.pred).Dist(c) > limit {
+		return 0
+	}
+	if u := tr.heading; u != (Point{}) && !onPath(tr.Box, b, u) {
 		return 0
 	}
 	d2 := tr.kf.centerGate(c)
@@ -281,6 +320,43 @@ func (s *SORT) weight(tr *sortTrack, b image.Rectangle) float64 {
 		return 0
 	}
 	return s.cfg.MinIoU * 0.5 * (1 - d2/centerGateChi2)
+}
+
+// plausibleSize reports whether a detection b, matched by centre distance,
+// may be the vehicle last seen as box last: their areas are within
+// centerGateArea of each other, or the smaller lies mostly inside the
+// larger (a vehicle coming into the picture at its edge, or out from behind
+// another, is seen whole after being seen in part; a motion blob covers a
+// part of it).
+func plausibleSize(last, b image.Rectangle) bool {
+	a, l := area(b), area(last)
+	if float64(a) <= centerGateArea*float64(l) && float64(l) <= centerGateArea*float64(a) {
+		return true
+	}
+	return 2*area(last.Intersect(b)) >= min(a, l)
+}
+
+// onPath reports whether box b may be the vehicle last seen as box last
+// and travelling in unit direction u since: b is not beside its path (the
+// two boxes' extents across the path, measured from the line through
+// last's centre along u, overlap by at least centerGateAcross of the
+// smaller), nor behind where it was (b's centre is no more than
+// centerGateBack of last's length along u behind last's). The extents, not
+// the centres, are compared across the path: a blob that grows or shrinks
+// (the body of a car under its windows) moves its centre sideways.
+func onPath(last, b image.Rectangle, u Point) bool {
+	across := func(r image.Rectangle) float64 {
+		return math.Abs(u.Y)*float64(r.Dx()) + math.Abs(u.X)*float64(r.Dy())
+	}
+	d := Center(b).Sub(Center(last))
+	off := math.Abs(d.Cross(u))
+	hl, hb := across(last)/2, across(b)/2
+	overlap := min(hl, off+hb) - max(-hl, off-hb)
+	if overlap < centerGateAcross*2*min(hl, hb) {
+		return false
+	}
+	along := math.Abs(u.X)*float64(last.Dx()) + math.Abs(u.Y)*float64(last.Dy())
+	return d.Dot(u) >= -centerGateBack*along
 }
 
 // observe records the match of tr with d at time t.
@@ -296,11 +372,26 @@ func (s *SORT) observe(tr *sortTrack, d Detection, t time.Time) {
 	if d.Class != "" {
 		tr.vote(d.Class)
 	}
-	// Standing still needs seeing for a while: a blob seen in one or two
-	// frames has no speed to speak of yet.
-	if s.cfg.StationarySpeed > 0 && t.Sub(tr.FirstSeen) >= stationaryWindow/2 {
-		tr.stationary = tr.kf.speed() < s.cfg.StationarySpeed ||
-			windowSpeed(tr.Trajectory, stationaryWindow) < s.cfg.StationarySpeed
+	// Standing still, or a direction of travel, needs seeing for a while:
+	// a blob seen in one or two frames has no speed to speak of yet.
+	tr.heading = Point{}
+	switch {
+	case t.Sub(tr.FirstSeen) < stationaryWindow/2:
+	case s.cfg.StationarySpeed > 0 && tr.kf.speed() < s.cfg.StationarySpeed:
+		tr.stationary = true // and no heading: the fit is not needed
+	default:
+		v, spread, ok := windowVelocity(tr.Trajectory, stationaryWindow)
+		speed := math.Inf(1)
+		if ok {
+			speed = v.Len()
+		}
+		tr.stationary = s.cfg.StationarySpeed > 0 && speed < s.cfg.StationarySpeed
+		// The heading is known when the fitted speed stands clear of
+		// the noise of the centres it was fitted to.
+		noise := kfMeasPos*math.Sqrt(float64(max(area(d.Box), 1))) + 0.5
+		if ok && !tr.stationary && speed > 0 && speed >= headingSigmas*noise/math.Sqrt(spread) {
+			tr.heading = v.Scale(1 / speed)
+		}
 	}
 	if !tr.Confirmed && tr.Hits >= s.cfg.MinHits {
 		tr.Confirmed = true
@@ -310,7 +401,12 @@ func (s *SORT) observe(tr *sortTrack, d Detection, t time.Time) {
 }
 
 // vote counts one detection of class c and makes Class the class seen
-// most often; on a tie the class that got there first stays.
+// most often; on a tie the class that got there first stays. A vehicle
+// class beats ClassPerson however few its votes: a rider whose machine the
+// network missed in some frames is a person in those frames only, and a
+// track that was seen as a machine once is a vehicle with a rider, never a
+// pedestrian (MergeRiders folds the rider into the machine when both are
+// seen).
 func (tr *sortTrack) vote(c string) {
 	i := 0
 	for i < len(tr.votes) && tr.votes[i].class != c {
@@ -326,7 +422,13 @@ func (tr *sortTrack) vote(c string) {
 			best = k
 		}
 	}
-	if best < 0 || tr.votes[i].n > tr.votes[best].n {
+	switch {
+	case best < 0:
+		tr.Class = c
+	case c == ClassPerson:
+		// Person never displaces a vehicle class, and stays when it
+		// is the class already.
+	case tr.Class == ClassPerson || tr.votes[i].n > tr.votes[best].n:
 		tr.Class = c
 	}
 }
@@ -374,13 +476,15 @@ func (s *SORT) recycle(tr *sortTrack) {
 	s.free = append(s.free, tr)
 }
 
-// windowSpeed is the speed of the box centre, pixels per second, fitted by
-// least squares over the trajectory's points within window of the last
-// one; +Inf when they span less than half the window.
-func windowSpeed(traj []TrackPoint, window time.Duration) float64 {
+// windowVelocity is the velocity of the box centre, pixels per second,
+// fitted by least squares over the trajectory's points within window of
+// the last one, and the spread of their times (Σ(t - mean t)², s²): the
+// standard error of the fit is a centre's noise over √spread. ok is false
+// when the points span less than half the window.
+func windowVelocity(traj []TrackPoint, window time.Duration) (v Point, spread float64, ok bool) {
 	n := len(traj)
 	if n < 2 {
-		return math.Inf(1)
+		return Point{}, 0, false
 	}
 	last := traj[n-1].T
 	first := n - 1
@@ -388,7 +492,7 @@ func windowSpeed(traj []TrackPoint, window time.Duration) float64 {
 		first--
 	}
 	if last.Sub(traj[first].T) < window/2 {
-		return math.Inf(1)
+		return Point{}, 0, false
 	}
 	var mt, mx, my float64
 	for _, p := range traj[first:] {
@@ -406,7 +510,7 @@ func windowSpeed(traj []TrackPoint, window time.Duration) float64 {
 		sty += dt * (p.C.Y - my)
 	}
 	if !(stt > 0) {
-		return math.Inf(1)
+		return Point{}, 0, false
 	}
-	return math.Hypot(stx/stt, sty/stt)
+	return Point{stx / stt, sty / stt}, stt, true
 }

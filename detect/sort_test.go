@@ -407,6 +407,10 @@ func TestSORTClassMajorityVote(t *testing.T) {
 		{"motion blobs do not vote", []string{"bus", "", "", "", "car"}, "bus"},
 		{"motion only", []string{"", "", "", ""}, ""},
 		{"class arrives late", []string{"", "", "", "motorbike"}, "motorbike"},
+		{"a pedestrian", []string{"person", "person", "", "person"}, "person"},
+		{"a rider whose machine was seen once is a vehicle", []string{"person", "person", "motorbike", "person", "person"}, "motorbike"},
+		{"a rider seen as person after the machine", []string{"bicycle", "person", "person", "person"}, "bicycle"},
+		{"vehicle classes still vote among themselves", []string{"person", "car", "motorbike", "motorbike", "person"}, "motorbike"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
