@@ -124,6 +124,24 @@ func cameraOncePerLine(t *testing.T, logs string) {
 	}
 }
 
+// waitDelivered waits until every id that ids gives is in the events file.
+func waitDelivered(t *testing.T, eventsPath, what string, ids func() []string) {
+	t.Helper()
+	waitFor(t, 60*time.Second, what, func() bool {
+		events, _ := evidence.ReadJSONLines(eventsPath, nil)
+		got := map[string]bool{}
+		for _, e := range events {
+			got[e.EventID] = true
+		}
+		for _, id := range ids() {
+			if !got[id] {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 // noHalfFiles fails on a zero-byte file left in the outbox's intents.
 func noHalfFiles(t *testing.T, outbox string) {
 	t.Helper()
@@ -170,19 +188,7 @@ func TestDiskFullLosesNoViolation(t *testing.T) {
 		return code == http.StatusServiceUnavailable && strings.Contains(body, `"state": "full"`)
 	})
 	d.Free()
-	waitFor(t, 60*time.Second, "every violation delivered after space returned", func() bool {
-		events, _ := evidence.ReadJSONLines(eventsPath, nil)
-		got := map[string]bool{}
-		for _, e := range events {
-			got[e.EventID] = true
-		}
-		for _, id := range detectedIDs(p.logs.String()) {
-			if !got[id] {
-				return false
-			}
-		}
-		return true
-	})
+	waitDelivered(t, eventsPath, "every violation delivered after space returned", func() []string { return detectedIDs(p.logs.String()) })
 	if code, body := readyz(t, p); strings.Contains(body, `"state": "full"`) {
 		t.Errorf("/readyz still reports the disk full after space returned: %d %s", code, body)
 	}
@@ -197,19 +203,7 @@ func TestDiskFullLosesNoViolation(t *testing.T) {
 	d.Free()
 	p2 := startEdge(t, bin, config)
 	detected := detectedIDs(logs)
-	waitFor(t, 60*time.Second, "every violation delivered after the restart", func() bool {
-		events, _ := evidence.ReadJSONLines(eventsPath, nil)
-		got := map[string]bool{}
-		for _, e := range events {
-			got[e.EventID] = true
-		}
-		for _, id := range detected {
-			if !got[id] {
-				return false
-			}
-		}
-		return true
-	})
+	waitDelivered(t, eventsPath, "every violation delivered after the restart", func() []string { return detected })
 	logs += stopEdge(t, p2)
 	checkAllDeliveredOnce(t, eventsPath, filepath.Join(d.Dir, "evidence"), pub, detectedIDs(logs))
 	noHalfFiles(t, filepath.Join(d.Dir, "outbox"))
@@ -250,19 +244,7 @@ func TestReadOnlyOutboxLosesNoViolation(t *testing.T) {
 		return code == http.StatusServiceUnavailable && strings.Contains(body, `"state": "read-only"`)
 	})
 	d.ReadWrite()
-	waitFor(t, 60*time.Second, "every violation delivered once the outbox is writable", func() bool {
-		events, _ := evidence.ReadJSONLines(eventsPath, nil)
-		got := map[string]bool{}
-		for _, e := range events {
-			got[e.EventID] = true
-		}
-		for _, id := range detectedIDs(p.logs.String()) {
-			if !got[id] {
-				return false
-			}
-		}
-		return true
-	})
+	waitDelivered(t, eventsPath, "every violation delivered once the outbox is writable", func() []string { return detectedIDs(p.logs.String()) })
 	logs := stopEdge(t, p)
 	// A restart must not publish anything twice (a stale intent would).
 	p2 := startEdge(t, bin, config)
