@@ -68,13 +68,13 @@ demo: build
 	echo "snapshots -> $(OUT)/evidence/"; \
 	echo "logs      -> $(OUT)/edge.log"; \
 	if [ -n "$(FOR)" ]; then \
-	  timeout -s INT --kill-after=20s $(FOR) $(BIN)/edge -out $(OUT) 2> >(tee $(OUT)/edge.log >&2); rc=$$?; \
+	  timeout -s INT --kill-after=20s $(FOR) $(BIN)/edge -out $(OUT) 2> >(trap '' INT TERM; exec tee $(OUT)/edge.log >&2); rc=$$?; \
 	  [ $$rc = 124 ] && rc=0; \
 	  echo "$$(grep -c . $(OUT)/events.jsonl 2>/dev/null || echo 0) events in $(OUT)/events.jsonl"; \
 	  exit $$rc; \
 	else \
 	  echo "Ctrl-C to stop"; \
-	  $(BIN)/edge -out $(OUT) 2> >(tee $(OUT)/edge.log >&2); \
+	  $(BIN)/edge -out $(OUT) 2> >(trap '' INT TERM; exec tee $(OUT)/edge.log >&2); \
 	fi
 
 vet: deps

@@ -34,6 +34,10 @@ func main() {
 	// dynamic loader mapping OpenCV's libraries, the Go runtime starting)
 	// the process has done nothing that a stop could lose.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A log reader that goes away (a pipe to tee or journald closed first
+	// on Ctrl-C) must not kill the worker mid-shutdown: its writes to
+	// stderr then fail instead, and delivery goes on.
+	signal.Ignore(syscall.SIGPIPE)
 	err := runContext(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {

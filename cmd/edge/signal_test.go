@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -66,5 +67,63 @@ cameras:
 				}
 			})
 		}
+	}
+}
+
+// The worker's log reader goes away before the worker has stopped (make
+// demo's tee took the Ctrl-C too): the worker must still stop cleanly and
+// finish its delivery, not die of SIGPIPE on its next log line.
+func TestStopWithTheLogReaderGone(t *testing.T) {
+	bin := simcamtest.BuildBinary(t, "github.com/stopline/stopline/cmd/edge")
+	dir := t.TempDir()
+	config := filepath.Join(dir, "edge.yaml")
+	cfg := fmt.Sprintf(`
+output: {key: %[1]s/device.key, create_key: true, events: %[1]s/events.jsonl, evidence: %[1]s/evidence, outbox: {dir: %[1]s/outbox}}
+cameras:
+  - id: cam-01
+    url: rtsp://%[2]s/nothing
+    detection: {mode: motion}
+    scene:
+      lines:
+        - {name: l, from: [10, 100], to: [600, 100], allowed: down}
+`, dir, simcamtest.FreePort(t))
+	if err := os.WriteFile(config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "run", "-config", config)
+	logs, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Read up to the first lines, then close the pipe's reading end.
+	buf := make([]byte, 4096)
+	var seen strings.Builder
+	for !strings.Contains(seen.String(), "camera offline") {
+		n, err := logs.Read(buf)
+		if err != nil {
+			t.Fatalf("log ended before the camera was tried: %v\n%s", err, seen.String())
+		}
+		seen.Write(buf[:n])
+	}
+	logs.Close()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("still running 30 s after SIGTERM")
+	}
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		t.Fatalf("killed by %v after its log reader went away", ws.Signal())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("exit %d", code)
 	}
 }
