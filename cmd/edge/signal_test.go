@@ -13,6 +13,29 @@ import (
 	"github.com/stopline/stopline/cmd/simcam/simcamtest"
 )
 
+// closedCameraConfig writes a configuration with one camera on a closed
+// port and the given detection section, everything else in a temporary
+// folder.
+func closedCameraConfig(t *testing.T, top, detection string) string {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := fmt.Sprintf(`%[3]s
+output: {key: %[1]s/device.key, create_key: true, events: %[1]s/events.jsonl, evidence: %[1]s/evidence, outbox: {dir: %[1]s/outbox}}
+cameras:
+  - id: cam-01
+    url: rtsp://%[2]s/nothing
+    detection: %[4]s
+    scene:
+      lines:
+        - {name: l, from: [10, 100], to: [600, 100], allowed: down}
+`, dir, simcamtest.FreePort(t), top, detection)
+	config := filepath.Join(dir, "edge.yaml")
+	if err := os.WriteFile(config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return config
+}
+
 // A supervisor (systemd, Kubernetes) may stop the worker at any moment of
 // its start-up: while it loads the configuration and models, opens the
 // outbox or starts the cameras. Every such stop must be a clean one, exit
@@ -21,24 +44,9 @@ import (
 // before that the process is still being loaded (see the README).
 func TestStopSignalDuringStartupExitsCleanly(t *testing.T) {
 	bin := simcamtest.BuildBinary(t, "github.com/stopline/stopline/cmd/edge")
-	dir := t.TempDir()
 	// The network model makes start-up long enough to be hit (checksums,
 	// loading); the camera is a closed port, so no video is needed.
-	config := filepath.Join(dir, "edge.yaml")
-	cfg := fmt.Sprintf(`
-http: 127.0.0.1:0
-output: {key: %[1]s/device.key, create_key: true, events: %[1]s/events.jsonl, evidence: %[1]s/evidence, outbox: {dir: %[1]s/outbox}}
-cameras:
-  - id: cam-01
-    url: rtsp://%[2]s/nothing
-    detection: {mode: both, dnn: {model: yolox-nano}}
-    scene:
-      lines:
-        - {name: l, from: [10, 100], to: [600, 100], allowed: down}
-`, dir, simcamtest.FreePort(t))
-	if err := os.WriteFile(config, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	config := closedCameraConfig(t, "http: 127.0.0.1:0\n", "{mode: both, dnn: {model: yolox-nano}}")
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		for _, after := range []time.Duration{0, 10 * time.Millisecond, 50 * time.Millisecond, 300 * time.Millisecond} {
 			t.Run(fmt.Sprintf("%v after %v", sig, after), func(t *testing.T) {
@@ -75,21 +83,7 @@ cameras:
 // finish its delivery, not die of SIGPIPE on its next log line.
 func TestStopWithTheLogReaderGone(t *testing.T) {
 	bin := simcamtest.BuildBinary(t, "github.com/stopline/stopline/cmd/edge")
-	dir := t.TempDir()
-	config := filepath.Join(dir, "edge.yaml")
-	cfg := fmt.Sprintf(`
-output: {key: %[1]s/device.key, create_key: true, events: %[1]s/events.jsonl, evidence: %[1]s/evidence, outbox: {dir: %[1]s/outbox}}
-cameras:
-  - id: cam-01
-    url: rtsp://%[2]s/nothing
-    detection: {mode: motion}
-    scene:
-      lines:
-        - {name: l, from: [10, 100], to: [600, 100], allowed: down}
-`, dir, simcamtest.FreePort(t))
-	if err := os.WriteFile(config, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	config := closedCameraConfig(t, "", "{mode: motion}")
 	cmd := exec.Command(bin, "run", "-config", config)
 	logs, err := cmd.StderrPipe()
 	if err != nil {
