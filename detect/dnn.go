@@ -103,7 +103,23 @@ type DNNConfig struct {
 	// not one camera's inference, should fill the cores. (OpenCV's DNN
 	// sizes its own pool from the CPUs the process may use.)
 	Threads int `yaml:"threads"`
+	// Tiles is how many square tiles, side by side, the network looks at
+	// instead of the whole frame when it looks at the whole frame (mode dnn,
+	// the refresh of mode both, and motion spread over more than MaxRegion
+	// of the frame): 1 is the whole frame in one inference; 0 (default)
+	// picks 2 when the frame is wider than the network's input, which it
+	// would otherwise be shrunk to, and 1 when it is not (TileRects). A
+	// 640x360 frame seen whole by YOLOX-nano's 416 input is shrunk to 0.65,
+	// so a motorbike 30 px wide in a cluster becomes 20 px; in two 416x360
+	// tiles the network sees it at its own scale, 30 px. Each tile costs one
+	// inference: 2 is twice the CPU of a whole-frame pass (README, "Small
+	// vehicles and clusters").
+	Tiles int `yaml:"tiles"`
 }
+
+// maxTiles bounds Tiles: each tile is an inference on every whole-frame
+// pass.
+const maxTiles = 4
 
 // Engines for DNNConfig.Engine.
 const (
@@ -146,6 +162,9 @@ func (c DNNConfig) Validate() error {
 	if c.Threads < 1 {
 		errs = append(errs, fmt.Errorf("threads: %d must be at least 1", c.Threads))
 	}
+	if c.Tiles < 0 || c.Tiles > maxTiles {
+		errs = append(errs, fmt.Errorf("tiles: %d must be 0 (automatic), 1 (the whole frame) or up to %d", c.Tiles, maxTiles))
+	}
 	return errors.Join(errs...)
 }
 
@@ -153,7 +172,7 @@ func (c DNNConfig) Validate() error {
 type DNNStats struct {
 	Runs       uint64 // inferences: RegionRuns + FullRuns
 	RegionRuns uint64 // on the padded union of the motion regions
-	FullRuns   uint64 // on the whole frame
+	FullRuns   uint64 // passes over the whole frame (each of Tiles inferences)
 	Skipped    uint64 // frames with no motion, so no inference (Skip, or regions all outside the frame)
 }
 
@@ -350,7 +369,121 @@ func (d *DNN) Detect(bgr gocv.Mat, regions []image.Rectangle) ([]Detection, erro
 			roi = regionCrop(u, frame, d.minCrop)
 		}
 	}
+	if roi == frame {
+		return d.detectTiled(bgr)
+	}
 	return d.detect(bgr, roi)
+}
+
+// detectTiled runs the network over the whole frame in the tiles
+// TileRects gives, and suppresses duplicates over all of them at once.
+func (d *DNN) detectTiled(bgr gocv.Mat) ([]Detection, error) {
+	frame := image.Rect(0, 0, bgr.Cols(), bgr.Rows())
+	tiles := TileRects(frame, d.inW, d.cfg.Tiles)
+	if len(tiles) == 1 {
+		return d.detect(bgr, frame)
+	}
+	d.fullRuns.Add(1)
+	d.cands = d.cands[:0]
+	for _, t := range tiles {
+		d.runs.Add(1)
+		from := len(d.cands)
+		src := bgr.Region(t)
+		err := d.run(src, t)
+		src.Close()
+		if err != nil {
+			return nil, fmt.Errorf("dnn: model %s: tile %v: %w", d.name, t, err)
+		}
+		d.cands = dropCutByTile(d.cands, from, t, tiles, frame)
+	}
+	return dropFragments(d.nms(frame)), nil
+}
+
+// dropFragments removes weak boxes that lie mostly inside a much larger,
+// much stronger one: seen at a tile's larger scale, a vehicle near the
+// camera also yields boxes on its parts (the bed of a pickup at 0.30 inside
+// the pickup at 0.89, on the two-way clip), which the whole frame's
+// smaller scale does not; tracked, such a part crossed the stop line. A
+// motorbike in front of a bus is kept when the network is sure of it (at
+// least fragmentScore) or it is not mostly inside.
+func dropFragments(dets []Detection) []Detection {
+	const fragmentScore = 0.5
+	kept := dets[:0]
+next:
+	for i, d := range dets {
+		if d.Score < fragmentScore {
+			a := d.Box.Dx() * d.Box.Dy()
+			for j, o := range dets {
+				if j == i || o.Score < d.Score+0.2 || o.Box.Dx()*o.Box.Dy() < 2*a {
+					continue
+				}
+				if in := d.Box.Intersect(o.Box); 2*in.Dx()*in.Dy() >= a {
+					continue next
+				}
+			}
+		}
+		kept = append(kept, d)
+	}
+	return kept
+}
+
+// dropCutByTile removes from cands[from:], the candidates of tile t, those
+// that t's own edge cuts inside the frame while another tile holds their
+// box whole: the other tile sees the whole vehicle, and per-class NMS
+// might otherwise keep the half of it this tile saw.
+func dropCutByTile(cands []candidate, from int, t image.Rectangle, tiles []image.Rectangle, frame image.Rectangle) []candidate {
+	const margin = 2
+	kept := cands[:from]
+	for _, c := range cands[from:] {
+		b := c.box
+		cut := b.Min.X <= t.Min.X+margin && t.Min.X > frame.Min.X ||
+			b.Max.X >= t.Max.X-margin && t.Max.X < frame.Max.X ||
+			b.Min.Y <= t.Min.Y+margin && t.Min.Y > frame.Min.Y ||
+			b.Max.Y >= t.Max.Y-margin && t.Max.Y < frame.Max.Y
+		if cut {
+			whole := false
+			for _, o := range tiles {
+				if o != t && b.Intersect(frame).In(o) {
+					whole = true
+					break
+				}
+			}
+			if whole {
+				continue
+			}
+		}
+		kept = append(kept, c)
+	}
+	return kept
+}
+
+// TileRects returns the tiles a whole-frame pass looks at: n tiles of the
+// frame's full height, each as wide as the network's input side inW or the
+// frame's height, whichever is more (so the network sees them at its own
+// scale or larger), or wider when n of them could not cover the width,
+// spread evenly from the left edge to the right one, overlapping. n = 0
+// picks 2 when the frame is wider than inW, else 1. On a 640x360 frame
+// with YOLOX-nano's 416 input, two tiles of 416x360 overlap by 192 pixels:
+// a vehicle up to 192 pixels wide, most of a lane at that size, is whole
+// in one of them. A frame taller than wide is seen whole.
+func TileRects(frame image.Rectangle, inW, n int) []image.Rectangle {
+	w, h := frame.Dx(), frame.Dy()
+	if n == 0 {
+		n = 1
+		if w > inW && w > h {
+			n = 2
+		}
+	}
+	if n <= 1 || w <= h {
+		return []image.Rectangle{frame}
+	}
+	tw := min(w, max(h, inW, (w+n-1)/n))
+	out := make([]image.Rectangle, n)
+	for i := range out {
+		x := frame.Min.X + int(math.Round(float64(i*(w-tw))/float64(n-1)))
+		out[i] = image.Rect(x, frame.Min.Y, x+tw, frame.Max.Y)
+	}
+	return out
 }
 
 // DetectIn runs the network on one region of the frame, enlarged to the
@@ -384,16 +517,19 @@ func (d *DNN) detect(bgr gocv.Mat, roi image.Rectangle) ([]Detection, error) {
 		defer src.Close()
 	}
 	d.cands = d.cands[:0]
-	var err error
-	if d.format == models.FormatDarknet {
-		err = d.runDarknet(src, roi)
-	} else {
-		err = d.runYOLOX(src, roi)
-	}
-	if err != nil {
+	if err := d.run(src, roi); err != nil {
 		return nil, fmt.Errorf("dnn: model %s: %w", d.name, err)
 	}
 	return d.nms(frame), nil
+}
+
+// run adds the candidates the network finds in src, the crop roi of the
+// frame, to d.cands.
+func (d *DNN) run(src gocv.Mat, roi image.Rectangle) error {
+	if d.format == models.FormatDarknet {
+		return d.runDarknet(src, roi)
+	}
+	return d.runYOLOX(src, roi)
 }
 
 // runDarknet stretches the crop to the input size (Darknet trains without

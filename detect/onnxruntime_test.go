@@ -29,6 +29,8 @@ func newEngineDNN(t testing.TB, engine string) *DNN {
 	cfg := DefaultDNNConfig()
 	cfg.Model = m.Name
 	cfg.Engine = engine
+	// The engines are compared on whole frames, the cases' own views.
+	cfg.Tiles = 1
 	d, err := NewDNN(cfg, m)
 	if err != nil {
 		t.Fatal(err)
@@ -277,7 +279,9 @@ func TestORTCamerasRunAtOnce(t *testing.T) {
 				errs[i] = err
 				return
 			}
-			d, err := NewDNN(DefaultDNNConfig(), m)
+			cfg := DefaultDNNConfig()
+			cfg.Tiles = 1 // as newEngineDNN
+			d, err := NewDNN(cfg, m)
 			if err != nil {
 				errs[i] = err
 				return

@@ -151,6 +151,8 @@ func TestMergeRidersOnRealFrames(t *testing.T) {
 	}
 	d := newTestDNN(t, "yolox-nano")
 	d.cfg.Confidence = 0.25
+	// The cases describe what the network finds on the whole picture.
+	d.cfg.Tiles = 1
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join("..", "testdata", "riders", tc.file)
@@ -325,6 +327,7 @@ func TestPipelineMergesRidersBeforeTracking(t *testing.T) {
 	gocv.CvtColor(yuv, &bgr, gocv.ColorYUVToBGRIYUV)
 	d := newTestDNN(t, "yolox-nano")
 	d.cfg.Confidence = 0.25
+	d.cfg.Tiles = 1
 	found, err := d.Detect(bgr, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -339,6 +342,7 @@ func TestPipelineMergesRidersBeforeTracking(t *testing.T) {
 	cfg.Mode = ModeDNN
 	cfg.DNN.Model = "yolox-nano"
 	cfg.DNN.Confidence = 0.25
+	cfg.DNN.Tiles = 1
 	p, err := NewPipeline(cfg, Deps{})
 	if err != nil {
 		t.Fatal(err)

@@ -139,6 +139,15 @@ func RenderCrop(f *ingest.Frame, box image.Rectangle) ([]byte, error) {
 	return append([]byte(nil), buf.GetBytes()...), nil
 }
 
+// FrameToBGR converts a decoded I420 frame into a BGR picture to draw on;
+// the caller closes it.
+func FrameToBGR(f *ingest.Frame) (gocv.Mat, error) {
+	if f == nil || len(f.Data) < ingest.I420Size(f.Width, f.Height) {
+		return gocv.Mat{}, fmt.Errorf("no frame")
+	}
+	return toBGR(f)
+}
+
 // toBGR converts an I420 frame for drawing. The caller closes the Mat.
 func toBGR(f *ingest.Frame) (gocv.Mat, error) {
 	// Copied into a Mat of OpenCV's own: a Mat over Go memory would leave C

@@ -68,6 +68,8 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return runVerify(args, stdout, stderr)
 	case "replay":
 		return runReplay(ctx, args, stdout, stderr)
+	case "scene":
+		return runScene(ctx, args, stdout, stderr)
 	case "eval":
 		return runEval(args, stdout, stderr)
 	case "version":
