@@ -210,26 +210,28 @@ func (c *yamlChecker) walk(n *yaml.Node, t reflect.Type, p yamlPath) {
 }
 
 // walkStruct checks a mapping's keys against struct t's, then each value.
+// Keys merged in with `<<: *anchor` are checked after the mapping's own,
+// which override them.
 func (c *yamlChecker) walkStruct(n *yaml.Node, t reflect.Type, p yamlPath) {
 	fs := yamlFieldsOf(t)
 	seen := map[string]int{}
 	var keys func(n *yaml.Node, merged bool)
 	keys = func(n *yaml.Node, merged bool) {
+		var merges []*yaml.Node
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := resolveAlias(n.Content[i]), n.Content[i+1]
 			if k.Kind != yaml.ScalarNode {
 				c.add(p, k.Line, "%s used as a key: a key is a name", describe(k))
 				continue
 			}
-			if k.Tag == "!!merge" { // <<: *defaults
-				v = resolveAlias(v)
-				switch v.Kind {
+			if k.Tag == "!!merge" { // <<: *defaults or <<: [*a, *b]
+				switch v = resolveAlias(v); v.Kind {
 				case yaml.MappingNode:
-					keys(v, true)
+					merges = append(merges, v)
 				case yaml.SequenceNode:
 					for _, m := range v.Content {
 						if m = resolveAlias(m); m.Kind == yaml.MappingNode {
-							keys(m, true)
+							merges = append(merges, m)
 						}
 					}
 				}
@@ -252,6 +254,9 @@ func (c *yamlChecker) walkStruct(n *yaml.Node, t reflect.Type, p yamlPath) {
 				continue
 			}
 			c.add(kp, k.Line, "unknown field%s", suggestion(k.Value, t))
+		}
+		for _, m := range merges {
+			keys(m, true)
 		}
 	}
 	keys(n, false)
@@ -476,6 +481,7 @@ func nearestKeys(key string, known []string) []string {
 			d = 1
 		}
 		switch {
+		case d > limit:
 		case d < best:
 			best, out = d, []string{cand}
 		case d == best && len(out) < 3:
@@ -513,26 +519,31 @@ func keysBelow(key string, t reflect.Type, prefix string, depth int) []string {
 
 func normKey(k string) string { return strings.ReplaceAll(strings.ToLower(k), "-", "_") }
 
-// editDistance is the Levenshtein distance between a and b.
+// editDistance is the number of single-letter insertions, deletions,
+// substitutions and swaps of neighbours (ulr for url) that turn a into b.
 func editDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
 		for j := 1; j <= len(rb); j++ {
 			cost := 1
 			if ra[i-1] == rb[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(rb)]
+	return d[len(ra)][len(rb)]
 }
 
 var yamlLinePrefix = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
