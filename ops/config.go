@@ -3,10 +3,8 @@
 package ops
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"regexp"
@@ -52,7 +50,14 @@ type Output struct {
 	CreateKey bool `yaml:"create_key"`
 	// Clip is the pre/post-roll of every camera's clips.
 	Clip evidence.ClipConfig `yaml:"clip"`
+	// keyDefaulted: the file did not write key, so Key is the default
+	// (which -out may move).
+	keyDefaulted bool
 }
+
+// KeyDefaulted reports whether the configuration left output.key out, so
+// that Key is the default path rather than one the file chose.
+func (o Output) KeyDefaulted() bool { return o.keyDefaulted }
 
 // Camera is one camera: who it is, where it stands, how to reach it and
 // what it watches.
@@ -138,19 +143,19 @@ func Load(path string) (*Config, error) {
 	}
 	c, err := Parse(b)
 	if err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
+		// Every line, so that each problem names the file on its own.
+		return nil, PrefixLines("config "+path+": ", err)
 	}
 	return c, nil
 }
 
 // Parse decodes and validates a configuration. Unknown fields are errors:
-// a misspelt key must not silently fall back to a default.
+// a misspelt key must not silently fall back to a default. Every problem
+// is reported, one per line of the error.
 func Parse(b []byte) (*Config, error) {
 	var c Config
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		if errors.Is(err, io.EOF) {
+	if err := DecodeYAML(b, &c); err != nil {
+		if errors.Is(err, ErrEmptyYAML) {
 			return nil, errors.New("the file is empty: it needs at least a cameras: section")
 		}
 		return nil, err
@@ -175,6 +180,7 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Output.Key == "" {
 		c.Output.Key = "out/device.key"
+		c.Output.keyDefaulted = true
 	}
 	c.Output.Outbox = c.Output.Outbox.WithDefaults()
 	c.Output.Clip = c.Output.Clip.WithDefaults()
@@ -230,7 +236,8 @@ func EnvName(id string) string {
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
-// Validate checks everything; each error names the camera and the field.
+// Validate checks everything; each error names the camera (cameras[0]
+// "cam-01") and the field.
 func (c *Config) Validate() error {
 	var errs []error
 	if _, err := time.LoadLocation(c.TimeZone); err != nil {
@@ -260,19 +267,17 @@ func (c *Config) Validate() error {
 			errs = append(errs, prefixed("output.kafka.", err))
 		}
 	}
-	seen := map[string]bool{}
+	seen := map[string]int{}
 	for i, cam := range c.Cameras {
-		name := fmt.Sprintf("camera #%d", i+1)
-		if cam.ID != "" {
-			name = fmt.Sprintf("camera %q", cam.ID)
-		}
+		name := ItemName("cameras", i, cam.ID)
 		if err := cam.Validate(); err != nil {
 			errs = append(errs, prefixed(name+": ", err))
 		}
-		if cam.ID != "" && seen[cam.ID] {
-			errs = append(errs, fmt.Errorf("%s: id: used by another camera", name))
+		if first, dup := seen[cam.ID]; cam.ID != "" && dup {
+			errs = append(errs, fmt.Errorf("%s: id: used by another camera (cameras[%d])", name, first))
+		} else {
+			seen[cam.ID] = i
 		}
-		seen[cam.ID] = true
 	}
 	return errors.Join(errs...)
 }
@@ -348,6 +353,10 @@ var hostnamePattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z
 
 func validHostname(h string) bool { return len(h) <= 253 && hostnamePattern.MatchString(h) }
 
+// PrefixLines puts prefix before every error that err joins, so that each
+// line of a multi-line error still names its file, camera or section.
+func PrefixLines(prefix string, err error) error { return prefixed(prefix, err) }
+
 // prefixed puts prefix before every error that err joins, so that each
 // line of a multi-line error still names its camera or section.
 func prefixed(prefix string, err error) error {
@@ -358,5 +367,18 @@ func prefixed(prefix string, err error) error {
 		}
 		return errors.Join(out...)
 	}
-	return fmt.Errorf("%s%w", prefix, err)
+	return &linePrefixed{prefix, err}
 }
+
+// linePrefixed is err with prefix before each line of its message: an
+// error that wraps a joined one still has one problem a line.
+type linePrefixed struct {
+	prefix string
+	err    error
+}
+
+func (e *linePrefixed) Error() string {
+	return e.prefix + strings.ReplaceAll(e.err.Error(), "\n", "\n"+e.prefix)
+}
+
+func (e *linePrefixed) Unwrap() error { return e.err }

@@ -43,58 +43,58 @@ func TestParseRejectsBadConfig(t *testing.T) {
 		want []string // every fragment must be in the error
 	}{
 		{"missing id", func(s string) string { return strings.Replace(s, "id: cam-01", "name2: x", 1) },
-			[]string{"field name2 not found"}},
+			[]string{`cameras[0]: name2: unknown field; did you mean "name"? (line 2)`}},
 		{"empty id", func(s string) string { return strings.Replace(s, "id: cam-01", "id: \"\"", 1) },
-			[]string{"camera #1", "id: missing"}},
+			[]string{"cameras[0]: id: missing"}},
 		{"missing url", func(s string) string {
 			return strings.Replace(s, "url: rtsp://viewer:s3cret@127.0.0.1:8554/twoway", "", 1)
-		}, []string{`camera "cam-01"`, "url: missing"}},
+		}, []string{`cameras[0] "cam-01"`, "url: missing"}},
 		{"bad url scheme", func(s string) string { return strings.Replace(s, "rtsp://viewer", "http://viewer", 1) },
-			[]string{`camera "cam-01"`, `url: scheme "http"`}},
+			[]string{`cameras[0] "cam-01"`, `url: scheme "http"`}},
 		{"url without host", func(s string) string {
 			return strings.Replace(s, "rtsp://viewer:s3cret@127.0.0.1:8554/twoway", "rtsp:///twoway", 1)
-		}, []string{`camera "cam-01"`, "url: no host"}},
+		}, []string{`cameras[0] "cam-01"`, "url: no host"}},
 		{"bad transport", func(s string) string { return strings.Replace(s, "transport: tcp", "transport: quic", 1) },
-			[]string{`camera "cam-01"`, `transport: "quic"`}},
+			[]string{`cameras[0] "cam-01"`, `transport: "quic"`}},
 		{"line outside the frame", func(s string) string { return strings.Replace(s, "to: [620, 200]", "to: [700, 200]", 1) },
-			[]string{`camera "cam-01"`, "scene.lines[0].to", "outside"}},
+			[]string{`cameras[0] "cam-01"`, "scene.lines[0].to", "outside"}},
 		{"line without direction", func(s string) string { return strings.Replace(s, "allowed: down", "allowed: north", 1) },
-			[]string{`camera "cam-01"`, "scene.lines[0].allowed"}},
+			[]string{`cameras[0] "cam-01"`, "scene.lines[0].allowed"}},
 		{"odd detect size", func(s string) string { return strings.Replace(s, "width: 640", "width: 641", 1) },
-			[]string{`camera "cam-01"`, "detect: 641x352"}},
+			[]string{`cameras[0] "cam-01"`, "detect: 641x352"}},
 		{"bad latitude", func(s string) string { return strings.Replace(s, "lat: 20.995", "lat: 120", 1) },
-			[]string{`camera "cam-01"`, "location.lat"}},
+			[]string{`cameras[0] "cam-01"`, "location.lat"}},
 		{"upper-case id", func(s string) string { return strings.Replace(s, "id: cam-01", "id: CAM 01", 1) },
-			[]string{`camera "CAM 01"`, "id: "}},
+			[]string{`cameras[0] "CAM 01"`, "id: "}},
 		{"duplicate id", nil,
-			[]string{`camera "cam-01": id: used by another camera`}},
+			[]string{`cameras[1] "cam-01": id: used by another camera (cameras[0])`}},
 		{"unknown time zone", func(s string) string { return "timezone: Mars/Olympus\n" + s },
 			[]string{"timezone"}},
 		{"stall timeout of a nanosecond", func(s string) string {
 			return strings.Replace(s, "transport: tcp", "transport: tcp\n    stall_timeout: 1ns", 1)
 		},
-			[]string{`camera "cam-01": stall_timeout: 1ns must be between 100ms and 1h0m0s`}},
+			[]string{`cameras[0] "cam-01": stall_timeout: 1ns must be between 100ms and 1h0m0s`}},
 		{"every error of a section", func(s string) string {
 			return strings.Replace(s, "transport: tcp", "transport: quic\n    read_timeout: 2ns\n    backoff: {initial: 0s, max: 1s, jitter: 2}", 1)
-		}, []string{`camera "cam-01": transport: "quic"`, `camera "cam-01": read_timeout: 2ns`, `camera "cam-01": backoff.initial`, `camera "cam-01": backoff.jitter`}},
+		}, []string{`cameras[0] "cam-01": transport: "quic"`, `cameras[0] "cam-01": read_timeout: 2ns`, `cameras[0] "cam-01": backoff.initial`, `cameras[0] "cam-01": backoff.jitter`}},
 		{"http not an address", func(s string) string { return "http: not an address\n" + s },
 			[]string{`http: "not an address" is not host:port`}},
 		{"http port out of range", func(s string) string { return "http: 127.0.0.1:99999\n" + s },
 			[]string{`http: "127.0.0.1:99999": port "99999"`}},
 		{"detect size zero", func(s string) string { return strings.Replace(s, "width: 640, height: 352", "width: 0, height: 0", 1) },
-			[]string{`camera "cam-01": detect: 0x0 is empty; leave detect out for the default 640x360`}},
+			[]string{`cameras[0] "cam-01": detect: 0x0 is empty; leave detect out for the default 640x360`}},
 		{"unknown model", func(s string) string {
 			return strings.Replace(s, "    scene:", "    detection: {dnn: {model: yolo-v99}}\n    scene:", 1)
 		},
-			[]string{`camera "cam-01": dnn.model: "yolo-v99" is not a model this binary carries`}},
+			[]string{`cameras[0] "cam-01": dnn.model: "yolo-v99" is not a model this binary carries`}},
 		{"outbox section", func(s string) string { return "output: {outbox: {max_bytes: -1, retry_initial: -1s}}\n" + s },
 			[]string{"output.outbox.max_bytes: negative", "output.outbox.retry_initial: negative"}},
 		{"legal reference for an unknown class", func(s string) string {
 			return s + "    legal: {wrong_way: {car: x, tractor: y}}\n"
-		}, []string{`camera "cam-01"`, "legal.wrong_way.tractor: not a vehicle class"}},
+		}, []string{`cameras[0] "cam-01"`, "legal.wrong_way.tractor: not a vehicle class"}},
 		{"legal reference for a pedestrian", func(s string) string {
 			return s + "    legal: {wrong_way: {person: x}}\n"
-		}, []string{`camera "cam-01"`, "legal.wrong_way.person: not a vehicle class"}},
+		}, []string{`cameras[0] "cam-01"`, "legal.wrong_way.person: not a vehicle class"}},
 		{"legal reference neither text nor map", func(s string) string {
 			return s + "    legal: {wrong_way: [a, b]}\n"
 		}, []string{"a legal reference is a text, or a map from vehicle class to text"}},
@@ -181,7 +181,7 @@ func TestLoadNamesTheFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Load(p)
-	if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), `camera "x"`) {
+	if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), `cameras[0] "x"`) {
 		t.Fatalf("got %v", err)
 	}
 	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
@@ -201,7 +201,7 @@ func TestEveryErrorLineNamesItsCamera(t *testing.T) {
 		t.Fatalf("want one line per problem, got %q", err)
 	}
 	for _, l := range lines {
-		if !strings.HasPrefix(l, `camera "cam-01": `) {
+		if !strings.HasPrefix(l, `cameras[0] "cam-01": `) {
 			t.Errorf("line %q does not name the camera", l)
 		}
 	}

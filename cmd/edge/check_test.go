@@ -38,13 +38,13 @@ cameras:
 		want []string
 	}{
 		{"unknown model", output + camera("    detection: {dnn: {model: yolo-v99}}\n"),
-			[]string{`camera "cam-01": dnn.model: "yolo-v99" is not a model this binary carries`}},
+			[]string{`cameras[0] "cam-01": dnn.model: "yolo-v99" is not a model this binary carries`}},
 		{"stall timeout of a nanosecond", output + camera("    stall_timeout: 1ns\n"),
-			[]string{`camera "cam-01": stall_timeout: 1ns must be between 100ms`}},
+			[]string{`cameras[0] "cam-01": stall_timeout: 1ns must be between 100ms`}},
 		{"key under a file", fmt.Sprintf("output: {key: %s/device.key, create_key: true, outbox: {dir: %s/outbox}}\n", notAFolder, dir) + camera(""),
 			[]string{"output.key: cannot create", "is not a folder"}},
 		{"key missing", fmt.Sprintf("output: {key: %s/none.key, outbox: {dir: %s/outbox}}\n", dir, dir) + camera(""),
-			[]string{"output.key:", "does not exist: make the device's key with `edge keygen -key"}},
+			[]string{fmt.Sprintf(`output.key: %[1]s/none.key: no such file: make one with "edge keygen -key %[1]s/none.key" or set output.create_key: true`, dir)}},
 		{"outbox under a file", fmt.Sprintf("output: {key: %s/device.key, create_key: true, outbox: {dir: %s/outbox}}\n", dir, notAFolder) + camera(""),
 			[]string{"output.outbox.dir:", "is not a folder"}},
 		{"http not an address", "http: not an address\n" + output + camera(""),

@@ -29,9 +29,10 @@ func loadConfig(path, out string) (*ops.Config, error) {
 		cfg.Output.Events = filepath.Join(out, "events.jsonl")
 		cfg.Output.Evidence = filepath.Join(out, "evidence")
 		cfg.Output.Outbox.Dir = filepath.Join(out, "outbox")
-		// A key the worker makes itself belongs with its output; a
-		// device's registered key stays where the configuration says.
-		if cfg.Output.CreateKey {
+		// A key the worker makes itself, or the default one, belongs
+		// with its output; a device's registered key the configuration
+		// names stays where it says.
+		if cfg.Output.CreateKey || cfg.Output.KeyDefaulted() {
 			cfg.Output.Key = filepath.Join(out, "device.key")
 		}
 	}

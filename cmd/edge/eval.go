@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"flag"
@@ -13,10 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/stopline/stopline/detect"
 	"github.com/stopline/stopline/evidence"
+	"github.com/stopline/stopline/ops"
 )
 
 // labelFile is a clip's labelled violations (testdata/labels/README.md,
@@ -41,7 +39,7 @@ type violationLabel struct {
 }
 
 // loadLabels reads and checks a violation label file; errors name the
-// file and the entry.
+// file and the entry, every problem on its own line.
 func loadLabels(path string) (labelFile, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -49,40 +47,46 @@ func loadLabels(path string) (labelFile, error) {
 	}
 	l, err := parseLabels(b)
 	if err != nil {
-		return labelFile{}, fmt.Errorf("labels %s: %w", path, err)
+		return labelFile{}, ops.PrefixLines("labels "+path+": ", err)
 	}
 	return l, nil
 }
 
+// parseLabels decodes strictly (ops.DecodeYAML: unknown keys with a
+// suggestion, values of the wrong kind) and checks every entry; all the
+// problems are reported at once.
 func parseLabels(b []byte) (labelFile, error) {
 	var raw struct {
 		Clip       string           `yaml:"clip"`
 		Start      string           `yaml:"start"`
 		Violations []violationLabel `yaml:"violations"`
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
+	if err := ops.DecodeYAML(b, &raw); err != nil && !errors.Is(err, ops.ErrEmptyYAML) {
 		return labelFile{}, err
 	}
 	l := labelFile{Clip: raw.Clip, Violations: raw.Violations}
+	var errs []error
 	start := raw.Start
 	if start == "" {
 		start = defaultReplayStart
 	}
 	var err error
 	if l.Start, err = time.Parse(time.RFC3339Nano, start); err != nil {
-		return labelFile{}, fmt.Errorf("start: %q is not an RFC 3339 time (like %s)", raw.Start, defaultReplayStart)
+		errs = append(errs, fmt.Errorf("start: %q is not an RFC 3339 time (like %s)", raw.Start, defaultReplayStart))
 	}
 	for i, v := range l.Violations {
 		switch {
 		case v.Type == "":
-			return labelFile{}, fmt.Errorf("violations[%d]: type: missing", i)
+			errs = append(errs, fmt.Errorf("violations[%d].type: missing", i))
 		case !detect.KnownType(v.Type):
-			return labelFile{}, fmt.Errorf("violations[%d]: type: %q is not a violation type of the event schema", i, v.Type)
-		case v.T < 0 || math.IsNaN(v.T) || math.IsInf(v.T, 0):
-			return labelFile{}, fmt.Errorf("violations[%d]: t: %v is not a time in seconds from the start of the clip", i, v.T)
+			errs = append(errs, fmt.Errorf("violations[%d].type: %q is not a violation type of the event schema", i, v.Type))
 		}
+		if v.T < 0 || math.IsNaN(v.T) || math.IsInf(v.T, 0) {
+			errs = append(errs, fmt.Errorf("violations[%d].t: %v is not a time in seconds from the start of the clip", i, v.T))
+		}
+	}
+	if len(errs) > 0 {
+		return labelFile{}, errors.Join(errs...)
 	}
 	return l, nil
 }

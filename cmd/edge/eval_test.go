@@ -254,9 +254,9 @@ func TestEvalBadInput(t *testing.T) {
 		name, labels string
 		want         []string
 	}{
-		{"unknown type", "violations:\n  - {t: 1, type: wrong_way}\n  - {t: 2, type: jaywalking}\n", []string{"violations[1]: type", "jaywalking"}},
-		{"no type", "violations:\n  - {t: 1}\n", []string{"violations[0]: type: missing"}},
-		{"negative time", "violations:\n  - {t: -1, type: wrong_way}\n", []string{"violations[0]: t"}},
+		{"unknown type", "violations:\n  - {t: 1, type: wrong_way}\n  - {t: 2, type: jaywalking}\n", []string{"violations[1].type", "jaywalking"}},
+		{"no type", "violations:\n  - {t: 1}\n", []string{"violations[0].type: missing"}},
+		{"negative time", "violations:\n  - {t: -1, type: wrong_way}\n", []string{"violations[0].t"}},
 		{"bad start", "start: yesterday\n" + good, []string{"start", "yesterday"}},
 		{"unknown key", "violation:\n  - {t: 1, type: wrong_way}\n", []string{"violation"}},
 	} {

@@ -22,6 +22,8 @@ import (
 	"os/signal"
 	"syscall"
 	_ "time/tzdata" // edge boxes may lack a zone database; snapshots need local time
+
+	"github.com/stopline/stopline/ops"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -134,8 +136,9 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if err := preflight(cfg); err != nil {
-		return fmt.Errorf("config %s: %w", *configPath, err)
+		return ops.PrefixLines("config "+*configPath+": ", err)
 	}
+	describeConfig(stdout, cfg)
 	fmt.Fprintf(stdout, "%s: %d cameras, valid\n", *configPath, len(cfg.Cameras))
 	return nil
 }

@@ -25,13 +25,13 @@ import (
 func preflight(cfg *ops.Config) error {
 	var errs []error
 	var loaded []string
-	for _, cam := range cfg.Cameras {
+	for i, cam := range cfg.Cameras {
 		pc := cam.PipelineConfig()
 		if pc.Mode == detect.ModeMotion || slices.Contains(loaded, pc.DNN.Model) {
 			continue
 		}
 		if _, err := models.Load(pc.DNN.Model); err != nil {
-			errs = append(errs, fmt.Errorf("camera %q: detection.dnn.model: %w", cam.ID, err))
+			errs = append(errs, fmt.Errorf("%s: detection.dnn.model: %w", ops.ItemName("cameras", i, cam.ID), err))
 			continue
 		}
 		loaded = append(loaded, pc.DNN.Model)
@@ -73,7 +73,7 @@ func checkKey(path string, create bool) error {
 		}
 		return nil
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("output.key: %s does not exist: make the device's key with `edge keygen -key %s` (and register the .pub), or set output.create_key: true for a demo", path, path)
+		return fmt.Errorf("output.key: %s: no such file: make one with \"edge keygen -key %s\" or set output.create_key: true (for a demo: a device's public key must be registered)", path, path)
 	default:
 		return fmt.Errorf("output.key: %w", err)
 	}
