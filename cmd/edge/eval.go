@@ -335,10 +335,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	minPrecision := fl.Float64("min-precision", 0, "exit non-zero if a type's precision is below this (types with at least --min-cases labels)")
 	minRecall := fl.Float64("min-recall", 0, "exit non-zero if a type's recall is below this (types with at least --min-cases labels)")
 	minCases := fl.Int("min-cases", 3, "the thresholds apply to types with at least this many labels")
-	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: edge eval --labels FILE --events FILE [--tolerance 1s] [--min-precision P] [--min-recall R] [--min-cases N]")
-		fl.PrintDefaults()
-	}
+	usageOf(fl, "eval")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}

@@ -52,6 +52,7 @@ func minioOpener(configPath, endpoint string, useTLS bool) (s3Opener, error) {
 func runKeygen(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("edge keygen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	usageOf(fs, "keygen")
 	keyPath := fs.String("key", "", "where to write the private key (PKCS#8 PEM, mode 0600); it must not exist")
 	pubPath := fs.String("pub", "", "where to write the public key (PKIX PEM; default: the key path + \".pub\")")
 	if err := fs.Parse(args); err != nil {
@@ -85,11 +86,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	configPath := fs.String("config", "", "for s3:// targets: take the MinIO settings from this edge configuration")
 	s3Endpoint := fs.String("s3-endpoint", "", "for s3:// targets: MinIO host:port (keys from STOPLINE_S3_ACCESS_KEY, STOPLINE_S3_SECRET_KEY)")
 	s3TLS := fs.Bool("s3-tls", false, "for s3:// targets: use HTTPS")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: edge verify -pub device.pub [-config edge.yaml | -s3-endpoint host:port] TARGET...")
-		fmt.Fprintln(stderr, "TARGET is a package folder, a folder tree of packages, or s3://bucket/prefix")
-		fs.PrintDefaults()
-	}
+	usageOf(fs, "verify")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
