@@ -225,7 +225,11 @@ func verifyTree(ctx context.Context, t target, pub ed25519.PublicKey, out io.Wri
 			continue
 		}
 		if r.OK() {
-			fmt.Fprintf(out, "OK %s (%d files, key %s)\n", r.EventID, r.Files, r.KeyID)
+			// Every file in the folder, manifest.json and manifest.sig
+			// included (r.Files counts only those the manifest lists): an
+			// OK package has no other, so this is what ls shows and what
+			// was checked.
+			fmt.Fprintf(out, "OK %s (%d files, key %s)\n", r.EventID, filesUnder(keys, dir), r.KeyID)
 			continue
 		}
 		failed++
@@ -242,6 +246,17 @@ func verifyTree(ctx context.Context, t target, pub ed25519.PublicKey, out io.Wri
 		}
 	}
 	return total, failed, nil
+}
+
+// filesUnder counts the keys in the folder dir or below it.
+func filesUnder(keys []string, dir string) int {
+	n := 0
+	for _, k := range keys {
+		if dir == "" || strings.HasPrefix(k, dir+"/") {
+			n++
+		}
+	}
+	return n
 }
 
 // parentOf is the folder of a key, "" at the top.
