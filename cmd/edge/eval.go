@@ -160,10 +160,7 @@ type evalFalseAlarm struct {
 // of the label's t (inclusive). Matching is one-to-one, nearest pairs
 // first (ties: earlier label, then earlier event).
 func evaluate(labels labelFile, events []evidence.Event, tol time.Duration) evalReport {
-	start := labels.Start
-	if start.IsZero() {
-		start, _ = time.Parse(time.RFC3339, defaultReplayStart)
-	}
+	start := labels.start()
 	rep := evalReport{Start: start, Tolerance: tol}
 
 	type item struct {
@@ -357,10 +354,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
-	if *camera != "" {
-		events = slices.DeleteFunc(events, func(e evidence.Event) bool { return e.Camera.ID != *camera })
-	}
+	// Warnings, then the report all the same: the summary line and the
+	// warnings say whether these were the events of the labelled run.
+	events, scope := scopeEvents(events, *camera, labels, clipDuration(*labelsPath, labels), *tol, *eventsPath, stderr)
 	rep := evaluate(labels, events, *tol)
+	scope.print(stdout)
 	rep.print(stdout)
 	if bad := rep.below(*minPrecision, *minRecall, *minCases); len(bad) > 0 {
 		return fmt.Errorf("eval: below the minimum: %s", strings.Join(bad, "; "))
