@@ -164,10 +164,7 @@ type evalFalseAlarm struct {
 // of the label's t (inclusive). Matching is one-to-one, nearest pairs
 // first (ties: earlier label, then earlier event).
 func evaluate(labels labelFile, events []evidence.Event, tol time.Duration) evalReport {
-	start := labels.Start
-	if start.IsZero() {
-		start, _ = time.Parse(time.RFC3339, defaultReplayStart)
-	}
+	start := labels.start()
 	rep := evalReport{Start: start, Tolerance: tol}
 
 	type item struct {
@@ -339,10 +336,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	minPrecision := fl.Float64("min-precision", 0, "exit non-zero if a type's precision is below this (types with at least --min-cases labels)")
 	minRecall := fl.Float64("min-recall", 0, "exit non-zero if a type's recall is below this (types with at least --min-cases labels)")
 	minCases := fl.Int("min-cases", 3, "the thresholds apply to types with at least this many labels")
-	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: edge eval --labels FILE --events FILE [--tolerance 1s] [--min-precision P] [--min-recall R] [--min-cases N]")
-		fl.PrintDefaults()
-	}
+	usageOf(fl, "eval")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -364,10 +358,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
-	if *camera != "" {
-		events = slices.DeleteFunc(events, func(e evidence.Event) bool { return e.Camera.ID != *camera })
-	}
+	// Warnings, then the report all the same: the summary line and the
+	// warnings say whether these were the events of the labelled run.
+	events, scope := scopeEvents(events, *camera, labels, clipDuration(*labelsPath, labels), *tol, *eventsPath, stderr)
 	rep := evaluate(labels, events, *tol)
+	scope.print(stdout)
 	rep.print(stdout)
 	if bad := rep.below(*minPrecision, *minRecall, *minCases); len(bad) > 0 {
 		return fmt.Errorf("eval: below the minimum: %s", strings.Join(bad, "; "))

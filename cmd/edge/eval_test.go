@@ -3,7 +3,9 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -297,5 +299,130 @@ func TestEvalBadInput(t *testing.T) {
 		if _, _, err := runEdge(append([]string{"eval"}, args...)...); err == nil {
 			t.Errorf("eval %v: no error", args)
 		}
+	}
+}
+
+// TestEvalWarnsWhenEventsAreNotTheLabelledRun: events of another camera,
+// a misspelt --camera or a run with another --start each get a warning
+// line on stderr, and the report is printed all the same; a correct run
+// gets none. The summary line counts what was read, scored and in span.
+func TestEvalWarnsWhenEventsAreNotTheLabelledRun(t *testing.T) {
+	labels := "start: 2026-01-01T00:00:00Z\nviolations:\n  - {t: 1, type: wrong_way}\n  - {t: 5, type: wrong_way}\n"
+	ofCamera := func(id string, e evidence.Event) evidence.Event { e.Camera.ID = id; return e }
+	correct := []evidence.Event{evalEvent("wrong_way", 1.1, 1), evalEvent("wrong_way", 5, 2)}
+	for _, tc := range []struct {
+		name     string
+		events   []evidence.Event
+		flags    []string
+		summary  string
+		warnings []string // one line each, in order
+	}{
+		{
+			name:    "a correct run",
+			events:  correct,
+			summary: "eval: 2 events read, 2 of camera cam, 2 in the labelled span (0 to 6.0 s)",
+		},
+		{
+			name:    "a correct run of the camera asked for",
+			events:  correct,
+			flags:   []string{"--camera", "cam"},
+			summary: "eval: 2 events read, 2 of camera cam, 2 in the labelled span (0 to 6.0 s)",
+		},
+		{
+			name:     "a misspelt camera",
+			events:   correct,
+			flags:    []string{"--camera", "cma"},
+			summary:  "eval: 2 events read, 0 of camera cma, 0 in the labelled span (0 to 6.0 s)",
+			warnings: []string{`warning: no event of camera "cma" in EVENTS; its events are of camera cam (2)`},
+		},
+		{
+			name:     "other cameras left out",
+			events:   append(slices.Clone(correct), ofCamera("cam2", evalEvent("wrong_way", 3, 3)), ofCamera("", evalEvent("wrong_way", 4, 4))),
+			flags:    []string{"--camera", "cam"},
+			summary:  "eval: 4 events read, 2 of camera cam, 2 in the labelled span (0 to 6.0 s)",
+			warnings: []string{"warning: 2 events of other cameras left out: (no camera id) (1), cam2 (1)"},
+		},
+		{
+			name:    "two cameras scored together",
+			events:  append(slices.Clone(correct), ofCamera("cam2", evalEvent("wrong_way", 3, 3)), ofCamera("", evalEvent("wrong_way", 4, 4))),
+			summary: "eval: 4 events read, 4 of cameras (no camera id), cam, cam2, 4 in the labelled span (0 to 6.0 s)",
+			warnings: []string{
+				"warning: events of 3 cameras scored together against one clip's labels: (no camera id) (1), cam (2), cam2 (1); give --camera",
+				"warning: 1 event with no camera id",
+			},
+		},
+		{
+			name:     "events outside the span: replayed with a later start",
+			events:   []evidence.Event{evalEvent("wrong_way", 3601.1, 1), evalEvent("wrong_way", 3605, 2)},
+			summary:  "eval: 2 events read, 2 of camera cam, 0 in the labelled span (0 to 6.0 s)",
+			warnings: []string{"warning: no event in the labelled span, 0 to 6.0 s from 2026-01-01T00:00:00Z (scored: 2 events, from 3601.1 to 3605.0 s); was the run's --start the labels' start?"},
+		},
+		{
+			name:     "events outside the span: replayed with an earlier start",
+			events:   []evidence.Event{evalEvent("wrong_way", -3598.9, 1), evalEvent("wrong_way", -3595, 2)},
+			summary:  "eval: 2 events read, 2 of camera cam, 0 in the labelled span (0 to 6.0 s)",
+			warnings: []string{"warning: no event in the labelled span, 0 to 6.0 s from 2026-01-01T00:00:00Z (scored: 2 events, from -3598.9 to -3595.0 s); was the run's --start the labels' start?"},
+		},
+		{
+			name:     "one event before the start",
+			events:   append(slices.Clone(correct), evalEvent("wrong_way", -2, 3)),
+			summary:  "eval: 3 events read, 3 of camera cam, 2 in the labelled span (0 to 6.0 s)",
+			warnings: []string{"warning: 1 event before the labels' start 2026-01-01T00:00:00Z (the first at -2.0 s); was the run's --start the labels' start?"},
+		},
+		{
+			name:    "a false alarm after the last label is no sign of a wrong start",
+			events:  append(slices.Clone(correct), evalEvent("wrong_way", 30, 3)),
+			summary: "eval: 3 events read, 3 of camera cam, 2 in the labelled span (0 to 6.0 s)",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lp, ep := writeEvalFiles(t, labels, tc.events)
+			stdout, stderr, err := runEdge(append([]string{"eval", "--labels", lp, "--events", ep}, tc.flags...)...)
+			if err != nil {
+				t.Fatalf("error %v", err)
+			}
+			var want []string
+			for _, w := range tc.warnings {
+				want = append(want, strings.ReplaceAll(w, "EVENTS", ep))
+			}
+			if got := strings.TrimSuffix(stderr, "\n"); got != strings.Join(want, "\n") {
+				t.Errorf("stderr:\n%s\nwant:\n%s", stderr, strings.Join(want, "\n"))
+			}
+			if first, _, _ := strings.Cut(stdout, "\n"); first != tc.summary {
+				t.Errorf("summary %q, want %q", first, tc.summary)
+			}
+			if !strings.Contains(stdout, "eval: 2 labelled, ") || !strings.Contains(stdout, "overall") {
+				t.Errorf("no report:\n%s", stdout)
+			}
+		})
+	}
+}
+
+// TestEvalSpanIsTheClipWhenItIsFound: with the labels' clip beside the
+// label file, the span runs to the clip's end (ffprobe), not the last
+// label, and an event past the end is named.
+func TestEvalSpanIsTheClipWhenItIsFound(t *testing.T) {
+	if _, err := exec.LookPath("ffprobe"); err != nil {
+		t.Skip("ffprobe not on the PATH")
+	}
+	const clip = "street_twoway_ahmetozlu_input_video.mp4" // 37.7 s (testdata/labels/README.md)
+	abs, err := filepath.Abs(filepath.Join("../../testdata/videos", clip))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp, ep := writeEvalFiles(t, "clip: "+clip+"\nviolations:\n  - {t: 1, type: wrong_way}\n",
+		[]evidence.Event{evalEvent("wrong_way", 1, 1), evalEvent("wrong_way", 30, 2), evalEvent("wrong_way", 50, 3)})
+	if err := os.Symlink(abs, filepath.Join(filepath.Dir(lp), clip)); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, err := runEdge("eval", "--labels", lp, "--events", ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "eval: 3 events read, 3 of camera cam, 2 in the labelled span (0 to 38.7 s)\n"; !strings.HasPrefix(stdout, want) {
+		t.Errorf("stdout:\n%s\nwant it to start %q", stdout, want)
+	}
+	if want := "warning: 1 event after the end of the clip (37.7 s long; the last at 50.0 s)\n"; stderr != want {
+		t.Errorf("stderr %q, want %q", stderr, want)
 	}
 }

@@ -52,6 +52,7 @@ func minioOpener(configPath, endpoint string, useTLS bool) (s3Opener, error) {
 func runKeygen(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("edge keygen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	usageOf(fs, "keygen")
 	keyPath := fs.String("key", "", "where to write the private key (PKCS#8 PEM, mode 0600); it must not exist")
 	pubPath := fs.String("pub", "", "where to write the public key (PKIX PEM; default: the key path + \".pub\")")
 	if err := fs.Parse(args); err != nil {
@@ -85,11 +86,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	configPath := fs.String("config", "", "for s3:// targets: take the MinIO settings from this edge configuration")
 	s3Endpoint := fs.String("s3-endpoint", "", "for s3:// targets: MinIO host:port (keys from STOPLINE_S3_ACCESS_KEY, STOPLINE_S3_SECRET_KEY)")
 	s3TLS := fs.Bool("s3-tls", false, "for s3:// targets: use HTTPS")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: edge verify -pub device.pub [-config edge.yaml | -s3-endpoint host:port] TARGET...")
-		fmt.Fprintln(stderr, "TARGET is a package folder, a folder tree of packages, or s3://bucket/prefix")
-		fs.PrintDefaults()
-	}
+	usageOf(fs, "verify")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -228,7 +225,11 @@ func verifyTree(ctx context.Context, t target, pub ed25519.PublicKey, out io.Wri
 			continue
 		}
 		if r.OK() {
-			fmt.Fprintf(out, "OK %s (%d files, key %s)\n", r.EventID, r.Files, r.KeyID)
+			// Every file in the folder, manifest.json and manifest.sig
+			// included (r.Files counts only those the manifest lists): an
+			// OK package has no other, so this is what ls shows and what
+			// was checked.
+			fmt.Fprintf(out, "OK %s (%d files, key %s)\n", r.EventID, filesUnder(keys, dir), r.KeyID)
 			continue
 		}
 		failed++
@@ -245,6 +246,17 @@ func verifyTree(ctx context.Context, t target, pub ed25519.PublicKey, out io.Wri
 		}
 	}
 	return total, failed, nil
+}
+
+// filesUnder counts the keys in the folder dir or below it.
+func filesUnder(keys []string, dir string) int {
+	n := 0
+	for _, k := range keys {
+		if dir == "" || strings.HasPrefix(k, dir+"/") {
+			n++
+		}
+	}
+	return n
 }
 
 // parentOf is the folder of a key, "" at the top.

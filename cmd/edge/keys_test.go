@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -95,7 +97,7 @@ func TestVerifyTreeWithOneTamperedPackage(t *testing.T) {
 	if len(fails) != 1 || !strings.Contains(fails[0], "FAIL "+bad.id+": ") || !strings.Contains(fails[0], clip+": sha256 is ") {
 		t.Errorf("FAIL lines %q, want one naming %s", fails, clip)
 	}
-	want := "OK " + good.id + " (3 files, key " + signer.KeyID() + ")"
+	want := "OK " + good.id + " (5 files, key " + signer.KeyID() + ")"
 	if len(oks) != 1 || oks[0] != want {
 		t.Errorf("OK lines %q, want %q", oks, want)
 	}
@@ -111,9 +113,55 @@ func TestVerifyOnePackageFolder(t *testing.T) {
 		if err := run([]string{"verify", "-pub", pub, target}, &out, &errOut); err != nil {
 			t.Fatalf("%s: %v\n%s", target, err, out.String())
 		}
-		if want := "OK " + p.id + " (3 files, key " + signer.KeyID() + ")\n"; out.String() != want {
+		if want := "OK " + p.id + " (5 files, key " + signer.KeyID() + ")\n"; out.String() != want {
 			t.Errorf("%s: output %q, want %q", target, out.String(), want)
 		}
+	}
+}
+
+// TestVerifyCountsEveryFileInThePackage: the OK line's count is the number
+// of files in the package's folder, manifest.json and manifest.sig
+// included, however the package is named on the command line.
+func TestVerifyCountsEveryFileInThePackage(t *testing.T) {
+	pub, signer := keygenForTest(t)
+	root := t.TempDir()
+	pkgs := []testPackage{
+		storeTestPackage(t, evidence.DirStore{Root: root}, signer, 1),
+		storeTestPackage(t, evidence.DirStore{Root: root}, signer, 2),
+	}
+	dirOf := func(p testPackage) string { return filepath.Join(root, filepath.FromSlash(p.prefix)) }
+	for _, tc := range []struct {
+		name   string
+		target string
+		pkgs   []testPackage
+	}{
+		{"the package folder", dirOf(pkgs[0]), pkgs[:1]},
+		{"its manifest", filepath.Join(dirOf(pkgs[0]), evidence.ManifestName), pkgs[:1]},
+		{"a tree of two packages", root, pkgs},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			if err := run([]string{"verify", "-pub", pub, tc.target}, &out, &errOut); err != nil {
+				t.Fatalf("%v\n%s", err, out.String())
+			}
+			var want []string
+			for _, p := range tc.pkgs {
+				entries, err := os.ReadDir(dirOf(p))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(entries) != 5 {
+					t.Fatalf("the test package holds %d files, want 3 + manifest + signature", len(entries))
+				}
+				want = append(want, fmt.Sprintf("OK %s (%d files, key %s)", p.id, len(entries), signer.KeyID()))
+			}
+			got := strings.Split(strings.TrimSpace(out.String()), "\n")
+			slices.Sort(got) // packages are listed in key order
+			slices.Sort(want)
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("output:\n%s\nwant:\n%s", out.String(), strings.Join(want, "\n"))
+			}
+		})
 	}
 }
 
@@ -164,7 +212,7 @@ func TestVerifyS3Target(t *testing.T) {
 	p := storeTestPackage(t, store, signer, 1)
 	args := []string{"verify", "-pub", pub, "-s3-endpoint", mio.Endpoint, "s3://evidence/violations/2026/"}
 	out.Reset()
-	if err := run(args, &out, &errOut); err != nil || !strings.HasPrefix(out.String(), "OK "+p.id) {
+	if err := run(args, &out, &errOut); err != nil || !strings.HasPrefix(out.String(), "OK "+p.id+" (5 files, ") {
 		t.Fatalf("verify of an intact package: %v, output %q", err, out.String())
 	}
 	key := p.prefix + "/snapshot.jpg"

@@ -1,14 +1,7 @@
 // Command edge is the Stopline edge worker: it pulls the cameras' RTSP
-// streams, detects violations and delivers evidence.
-//
-//	edge [run] [-config FILE] [-out DIR]   run the worker (embedded demo config by default)
-//	edge check -config FILE                validate a configuration and exit
-//	edge keygen -key FILE [-pub FILE]      make the device's signing key pair
-//	edge verify -pub FILE TARGET...        check evidence packages' hashes and signatures
-//	edge replay --config FILE --camera ID --input VIDEO --events OUT.jsonl [--evidence DIR]
-//	                                       run a camera's pipeline over a video file, as fast as it goes
-//	edge eval --labels FILE --events FILE [--tolerance 1s]
-//	                                       precision and recall of events against labelled violations
+// streams, detects violations and delivers evidence. `edge help` lists its
+// commands (the table in commands below); `edge help COMMAND` or
+// `edge COMMAND -h` shows a command's flags.
 package main
 
 import (
@@ -20,6 +13,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	_ "time/tzdata" // edge boxes may lack a zone database; snapshots need local time
 
@@ -53,40 +48,214 @@ func run(args []string, stdout, stderr io.Writer) error {
 	return runContext(context.Background(), args, stdout, stderr)
 }
 
+// command is one subcommand of edge: its name, a one-line summary for the
+// list, how it is called, and what runs it.
+type command struct {
+	name, summary string
+	// synopsis is how it is called, a line per form; detail, if any, says
+	// more about its arguments.
+	synopsis, detail string
+	// run is nil for a command listed but not built into this binary.
+	run func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// commands is edge's command table, in the order help lists them. It is a
+// function, not a variable, because help refers back to it.
+func commands() []command {
+	noCtx := func(f func([]string, io.Writer, io.Writer) error) func(context.Context, []string, io.Writer, io.Writer) error {
+		return func(_ context.Context, args []string, stdout, stderr io.Writer) error { return f(args, stdout, stderr) }
+	}
+	return []command{
+		{"run", "run the worker (the default command; without -config, the embedded demo configuration)",
+			"edge [run] [-config FILE] [-out DIR] [-log-level LEVEL]", "", runWorker},
+		{"check", "validate a configuration and exit",
+			"edge check -config FILE", "", noCtx(runCheck)},
+		{"scene", "draw a camera's scene over a frame of a clip or a stream, or save the frame",
+			"edge scene draw [-config FILE] [-camera ID] [-input CLIP [-at 5s] | -url RTSP] -o scene.png [-grid 40]\n" +
+				"edge scene frame [-config FILE] [-camera ID] [-input CLIP [-at 5s] | -url RTSP] -o frame.png",
+			"With neither -input nor -url the frame comes from the camera's own url.", runScene},
+		{"keygen", "make the device's signing key pair",
+			"edge keygen -key FILE [-pub FILE]", "", noCtx(runKeygen)},
+		{"verify", "check evidence packages' hashes and signatures",
+			"edge verify -pub device.pub [-config edge.yaml | -s3-endpoint host:port] TARGET...",
+			"TARGET is a package folder, a folder tree of packages, or s3://bucket/prefix", noCtx(runVerify)},
+		{"replay", "run a camera's pipeline over a video file, as fast as it goes",
+			"edge replay --config FILE --camera ID --input VIDEO --events OUT.jsonl [--evidence DIR] [--key FILE] [--start TIME]", "", runReplay},
+		{"eval", "precision and recall of events against labelled violations",
+			"edge eval --labels FILE --events FILE [--camera ID] [--tolerance 1s] [--min-precision P] [--min-recall R] [--min-cases N]",
+			"The label format: testdata/labels/README.md.", noCtx(runEval)},
+		{"version", "print the version",
+			"edge version", "", noCtx(runVersion)},
+		// runContext answers help itself: a run here would refer back to this table.
+		{"help", "list the commands, or show one command's flags",
+			"edge help [COMMAND]", "", nil},
+	}
+}
+
 // runContext runs one command; ctx ends when the worker is told to stop.
+// A request for help (edge help [CMD], edge -h, edge CMD -h) prints to
+// stdout and succeeds.
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cmd := "run"
+	if len(args) > 0 && isHelpFlag(args[0]) {
+		return printHelp(stdout)
+	}
+	name := "run"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
+		name, args = args[0], args[1:]
 	}
-	switch cmd {
-	case "run":
-		return runWorker(ctx, args, stdout, stderr)
-	case "check":
-		return runCheck(args, stdout, stderr)
-	case "keygen":
-		return runKeygen(args, stdout, stderr)
-	case "verify":
-		return runVerify(args, stdout, stderr)
-	case "replay":
-		return runReplay(ctx, args, stdout, stderr)
-	case "scene":
-		return runScene(ctx, args, stdout, stderr)
-	case "eval":
-		return runEval(args, stdout, stderr)
-	case "version":
-		fmt.Fprintln(stdout, "stopline edge", version)
+	if name == "help" {
+		switch len(args) {
+		case 0:
+			return printHelp(stdout)
+		case 1:
+			cmd, ok := findCommand(args[0])
+			if !ok {
+				printHelp(stderr)
+				return fmt.Errorf("help: unknown command %q (%s)", args[0], strings.Join(commandNames(), ", "))
+			}
+			if cmd.name == "help" {
+				return printHelp(stdout)
+			}
+			return printCommandHelp(ctx, cmd, []string{"-h"}, stdout)
+		default:
+			return fmt.Errorf("help: one command at a time, not %q", args)
+		}
+	}
+	cmd, ok := findCommand(name)
+	if !ok {
+		printHelp(stderr)
+		return fmt.Errorf("unknown command %q (%s)", name, strings.Join(commandNames(), ", "))
+	}
+	if slices.ContainsFunc(flagArgs(args), isHelpFlag) {
+		// The command prints its own usage (to stdout, as asked for); it
+		// gets its arguments as given so that one with subcommands (edge
+		// scene draw -h) can show the right one.
+		return printCommandHelp(ctx, cmd, args, stdout)
+	}
+	if cmd.run == nil {
+		return fmt.Errorf("%s: not built into this edge binary", name)
+	}
+	err := cmd.run(ctx, args, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		// A help flag the scan above did not see (one given as -help=true).
 		return nil
-	default:
-		return fmt.Errorf("unknown command %q (run, check, keygen, verify, replay, eval, version)", cmd)
 	}
+	return err
+}
+
+// isHelpFlag reports whether arg asks for help the way the flag package
+// understands it.
+func isHelpFlag(arg string) bool {
+	switch arg {
+	case "-h", "--h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+// flagArgs is args up to a "--", after which nothing is a flag.
+func flagArgs(args []string) []string {
+	if i := slices.Index(args, "--"); i >= 0 {
+		return args[:i]
+	}
+	return args
+}
+
+func findCommand(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+func commandNames() []string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	return names
+}
+
+// printHelp writes the list of commands.
+func printHelp(w io.Writer) error {
+	fmt.Fprintln(w, "Stopline edge worker")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "usage: edge [COMMAND] [flags]   (no command: run)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "A command's flags: edge help COMMAND, or edge COMMAND -h.")
+	return nil
+}
+
+// printCommandHelp writes what a command does, then how it is called and
+// its flags. Those come from the command itself, run with args (which ask
+// for help) and its output sent to w: the flags are declared in one place.
+func printCommandHelp(ctx context.Context, cmd command, args []string, w io.Writer) error {
+	fmt.Fprintf(w, "edge %s: %s\n\n", cmd.name, cmd.summary)
+	if cmd.run == nil {
+		writeSynopsis(w, cmd)
+	} else if err := cmd.run(ctx, args, w, w); err != nil && !errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	fmt.Fprintf(w, "\nOther commands: %s (edge help lists them).\n", strings.Join(commandNames(), ", "))
+	return nil
+}
+
+// usageOf makes a command's flag usage (on -h, and after a flag error) say
+// how it is called, then its flags.
+func usageOf(fs *flag.FlagSet, name string) {
+	fs.Usage = func() {
+		if cmd, ok := findCommand(name); ok {
+			writeSynopsis(fs.Output(), cmd)
+		}
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if hasFlags {
+			fmt.Fprintln(fs.Output(), "\nflags:")
+			fs.PrintDefaults()
+		}
+	}
+}
+
+func writeSynopsis(w io.Writer, cmd command) {
+	for i, line := range strings.Split(cmd.synopsis, "\n") {
+		if i == 0 {
+			fmt.Fprintln(w, "usage: "+line)
+		} else {
+			fmt.Fprintln(w, "       "+line)
+		}
+	}
+	if cmd.detail != "" {
+		fmt.Fprintln(w, cmd.detail)
+	}
+}
+
+func runVersion(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("edge version", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	usageOf(fs, "version")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("version: unexpected arguments %q", fs.Args())
+	}
+	fmt.Fprintln(stdout, "stopline edge", version)
+	return nil
 }
 
 func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("edge run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	usageOf(fs, "run")
 	configPath := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
-	out := fs.String("out", "", "write events, evidence and the outbox (and a key the worker creates) under this folder")
+	out := fs.String("out", "", "write events, evidence and the outbox under this folder, and the key unless the configuration names one")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -124,6 +293,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func runCheck(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("edge check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	usageOf(fs, "check")
 	configPath := fs.String("config", "", "configuration file")
 	if err := fs.Parse(args); err != nil {
 		return err

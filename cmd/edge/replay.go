@@ -53,10 +53,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	keyPath := fl.String("key", "", "sign manifests with this Ed25519 key (default: a fixed, public replay key, so runs are reproducible)")
 	startText := fl.String("start", defaultReplayStart, "wall-clock time of the file's PTS 0, RFC 3339: a frame's time is start + its PTS")
 	logLevel := fl.String("log-level", "info", "debug, info, warn or error")
-	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: edge replay --config FILE --camera ID --input VIDEO --events OUT.jsonl [--evidence DIR] [--key FILE] [--start TIME]")
-		fl.PrintDefaults()
-	}
+	usageOf(fl, "replay")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
