@@ -19,7 +19,8 @@ func processCPU(b *testing.B) time.Duration {
 }
 
 // BenchmarkDNN measures one Detect at the detection size, 640x360 (a
-// frame of the straight-down clip), on the whole frame and on a 200x200
+// frame of the straight-down clip), on the whole frame (one inference, or
+// the default two tiles) and on a 200x200
 // motion region (padded to a 316x316 crop): Yolo-Fastest on OpenCV's DNN,
 // YOLOX-nano on ONNX Runtime and on OpenCV's DNN. Run it on one core, as
 // an edge box shares its cores between cameras:
@@ -39,8 +40,18 @@ func BenchmarkDNN(b *testing.B) {
 		name  string
 		build func(testing.TB) *DNN
 	}{
-		{"yolo-fastest-1.1", func(b testing.TB) *DNN { return newTestDNN(b, "yolo-fastest-1.1") }},
+		{"yolo-fastest-1.1", func(b testing.TB) *DNN {
+			d := newTestDNN(b, "yolo-fastest-1.1")
+			d.cfg.Tiles = 1
+			return d
+		}},
 		{"yolox-nano-onnxruntime", func(b testing.TB) *DNN { return newEngineDNN(b, EngineONNXRuntime) }},
+		// The default for a 640-wide frame: the whole frame as two tiles.
+		{"yolox-nano-onnxruntime-tiles", func(b testing.TB) *DNN {
+			d := newEngineDNN(b, EngineONNXRuntime)
+			d.cfg.Tiles = 0
+			return d
+		}},
 		{"yolox-nano-opencv", func(b testing.TB) *DNN { return newEngineDNN(b, EngineOpenCV) }},
 	}
 	for _, net := range nets {

@@ -38,15 +38,21 @@ func i420Frames(b *testing.B, path string, n int) [][]byte {
 //	GOMAXPROCS=1 taskset -c 0 go test ./detect/ -run '^$' -bench PipelineModels -benchtime 300x
 func BenchmarkPipelineModels(b *testing.B) {
 	frames := i420Frames(b, twoWayClip, 10*clipFPS)
-	for _, c := range []struct{ name, model, engine string }{
-		{"yolo-fastest-1.1", "yolo-fastest-1.1", EngineOpenCV},
-		{"yolox-nano-onnxruntime", "yolox-nano", EngineONNXRuntime},
-		{"yolox-nano-opencv", "yolox-nano", EngineOpenCV},
+	// tiles 0 is the default: two tiles for these 640-wide frames
+	// (TileRects); 1 is the whole frame in one inference.
+	for _, c := range []struct {
+		name, model, engine string
+		tiles               int
+	}{
+		{"yolo-fastest-1.1", "yolo-fastest-1.1", EngineOpenCV, 1},
+		{"yolox-nano-onnxruntime", "yolox-nano", EngineONNXRuntime, 0},
+		{"yolox-nano-onnxruntime-whole", "yolox-nano", EngineONNXRuntime, 1},
+		{"yolox-nano-opencv", "yolox-nano", EngineOpenCV, 1},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			cfg := DefaultConfig(640, 352)
 			cfg.Mode = ModeBoth
-			cfg.DNN.Model, cfg.DNN.Engine = c.model, c.engine
+			cfg.DNN.Model, cfg.DNN.Engine, cfg.DNN.Tiles = c.model, c.engine, c.tiles
 			p, err := NewPipeline(cfg, Deps{})
 			if err != nil {
 				b.Fatal(err)
