@@ -134,9 +134,12 @@ func DrawScene(pic *gocv.Mat, scene detect.Scene, d SceneDrawing) {
 func directional(pic *gocv.Mat, l detect.Line, name string, c color.RGBA) {
 	gocv.Line(pic, pt(l.From), pt(l.To), c, 2)
 	drawAllowed(pic, l, c, 1)
-	a := pt(l.From)
-	if l.To.X < l.From.X {
-		a = pt(l.To)
+	// The name goes above the line's left end, or above its top end when
+	// it is steep, so that it does not hide the line itself.
+	a, b := pt(l.From), pt(l.To)
+	steep := abs(b.Y-a.Y) > abs(b.X-a.X)
+	if steep && b.Y < a.Y || !steep && b.X < a.X {
+		a = b
 	}
 	label(pic, fmt.Sprintf("%s (allowed %s)", name, l.Allowed), a.Add(image.Pt(4, -6)), c)
 }
@@ -203,4 +206,11 @@ func drawGrid(pic *gocv.Mat, w, h, step int) {
 			gocv.PutText(pic, fmt.Sprint(y), image.Pt(2, y-2), gocv.FontHersheyPlain, 0.8, colourText, 1)
 		}
 	}
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stopline/stopline/cmd/simcam/simcamtest"
 	"github.com/stopline/stopline/evidence"
+	"github.com/stopline/stopline/ops"
 )
 
 // sceneTestConfig has one element of every kind, apart from each other, on
@@ -180,5 +181,25 @@ func TestSceneErrorsNameWhatIsWrong(t *testing.T) {
 				t.Fatalf("error %v, want one containing %q", err, c.want)
 			}
 		})
+	}
+}
+
+// The README's junction guide draws docs/junction.yaml: it must stay a
+// valid configuration whose stop line lands where the guide's picture
+// shows it.
+func TestGuideScene(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "junction.png")
+	var stdout, stderr bytes.Buffer
+	if _, err := ops.Load("../../docs/junction.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if err := run([]string{"scene", "draw", "-config", "../../docs/junction.yaml", "-input", deliveryClip, "-at", "30s", "-o", out}, &stdout, &stderr); err != nil {
+		t.Fatalf("scene draw: %v\n%s", err, stderr.String())
+	}
+	pic := gocv.IMRead(out, gocv.IMReadColor)
+	defer pic.Close()
+	stop := segment{"stop line", 352, 124, 344, 148, evidence.SceneColourStop}
+	if got := share(pic, stop); got < 0.9 {
+		t.Errorf("stop line: %.0f %% drawn", 100*got)
 	}
 }
