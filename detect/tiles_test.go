@@ -116,3 +116,31 @@ func TestDropFragments(t *testing.T) {
 		})
 	}
 }
+
+// On the two-way clip's frame 30 a dark car parked up the street, 25 px
+// wide, reaches the network at 16 px in the whole frame, which misses it;
+// in a tile it is seen at its own size and found.
+func TestTilesFindASmallCarTheWholeFrameMisses(t *testing.T) {
+	frame := bgrFrames(t, twoWayClip, 30)[30]
+	car := image.Rect(306, 121, 331, 142) // boxed by eye on the frame scaled 2x
+	whole := newTestDNN(t, "yolox-nano")
+	whole.cfg.Tiles = 1
+	tiled := newTestDNN(t, "yolox-nano")
+	for _, c := range []struct {
+		name string
+		d    *DNN
+		want bool
+	}{{"whole frame", whole, false}, {"two tiles (default)", tiled, true}} {
+		dets, err := c.d.Detect(frame, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, iou := bestCar(dets, car)
+		if found := iou >= 0.5; found != c.want {
+			t.Errorf("%s: found = %v (best IoU %.2f), want %v; detections %v", c.name, found, iou, c.want, dets)
+		}
+	}
+	if s := tiled.Stats(); s.Runs != 2 || s.FullRuns != 1 {
+		t.Errorf("tiled stats %+v, want 2 inferences in 1 whole-frame pass", s)
+	}
+}
