@@ -80,6 +80,7 @@ func (s *IllegalStop) Check(tracks []*Track, _ time.Time) []Violation {
 			Time:       st.start.T.Add(z.MaxStop),
 			Box:        p.Box,
 			Zone:       z.Name,
+			Stood:      p.T.Sub(st.start.T),
 			Class:      tr.Class,
 			Trajectory: slices.Clone(tr.Trajectory[:i+1]),
 		})

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"testing"
 	"time"
 )
@@ -111,6 +112,12 @@ func TestIllegalStop(t *testing.T) {
 			}
 			if last := v.Trajectory[len(v.Trajectory)-1]; v.Box != last.Box || last.T.Before(v.Time) {
 				t.Errorf("box %v, trajectory ending at %v: want the observation that passed the limit", v.Box, last.T.Sub(epoch))
+			}
+			// Stood runs from the start of the stop (the limit before the
+			// violation's time) to the observation that passed the limit.
+			limit := cmp.Or(tc.maxStop, DefaultMaxStop)
+			if last := v.Trajectory[len(v.Trajectory)-1]; v.Stood != last.T.Sub(v.Time)+limit || v.Stood <= limit {
+				t.Errorf("Stood = %v, want %v: more than the %v limit", v.Stood, last.T.Sub(v.Time)+limit, limit)
 			}
 		})
 	}

@@ -46,6 +46,10 @@ type Violation struct {
 	// Speed says how SpeedKmh was measured and what it was judged
 	// against (speeding).
 	Speed *SpeedMeasurement
+	// Stood is how long the vehicle had stood still in the zone when the
+	// rule judged it, from where its stop began (illegal stopping): the
+	// snapshot shows it against the zone's limit.
+	Stood time.Duration `json:",omitempty"`
 	// Phase is the signal phase at the offence (red light).
 	Phase string
 	// RedLight says how a red light was judged (red light).

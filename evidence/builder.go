@@ -344,15 +344,14 @@ func (b *Builder) build(p pending) (Package, error) {
 	}
 
 	// Scene and box are in detection pixels; the picture may be larger.
-	sx := float64(picture.Width) / float64(b.DetectWidth)
-	sy := float64(picture.Height) / float64(b.DetectHeight)
-	scene, sv := scaleScene(b.Scene, sx, sy), scaleViolation(v, sx, sy)
-	snap, err := RenderJPEG(Snapshot{Frame: picture, Scene: scene, Violation: sv, Text: b.snapshotText(v)})
+	detectSize := image.Pt(b.DetectWidth, b.DetectHeight)
+	snap, err := RenderJPEG(Snapshot{Frame: picture, Scene: b.Scene, SceneSize: detectSize, Violation: v, Text: b.snapshotText(v)})
 	if err != nil {
 		return Package{}, fmt.Errorf("camera %s: %w", b.Camera.ID, err)
 	}
 	files = append(files, File{Name: "snapshot.jpg", ContentType: "image/jpeg", Role: "snapshot", Data: snap})
-	if crop, err := RenderCrop(picture, sv.Box); err == nil {
+	sx, sy := pictureScale(detectSize, picture)
+	if crop, err := RenderCrop(picture, scaleRect(v.Box, sx, sy)); err == nil {
 		files = append(files, File{Name: "crop.jpg", ContentType: "image/jpeg", Role: "crop", Data: crop})
 	} else {
 		notes = append(notes, fmt.Sprintf("no vehicle crop: %v", err))
@@ -389,10 +388,13 @@ func (b *Builder) snapshotText(v detect.Violation) []string {
 		what += "  signal " + strings.ToUpper(v.Phase)
 	}
 	if v.SpeedKmh > 0 {
-		what += fmt.Sprintf("  %.0f km/h", v.SpeedKmh)
+		what += "  " + speedSummary(v)
 	}
 	if v.Zone != "" {
 		what += fmt.Sprintf("  zone %q", v.Zone)
+		if v.Type == detect.TypeIllegalStop {
+			what += "  " + stoodSummary(b.Scene, v)
+		}
 	}
 	if v.Lane != "" {
 		what += "  " + laneLabel(b.Scene, v.Lane)
@@ -435,67 +437,25 @@ func lineLabel(s detect.Scene, name string) string {
 	return fmt.Sprintf("line %q", name)
 }
 
-// laneLabel names a lane with its direction of travel.
+// laneLabel names a lane with its direction of travel and the vehicle
+// classes allowed in it, where it has them.
 func laneLabel(s detect.Scene, name string) string {
 	for _, l := range s.Lanes {
-		if l.Name == name && l.Direction != "" {
-			return fmt.Sprintf("lane %q (direction: %s)", name, l.Direction)
+		if l.Name != name {
+			continue
+		}
+		var about []string
+		if l.Direction != "" {
+			about = append(about, "direction: "+l.Direction)
+		}
+		if len(l.Allowed) > 0 {
+			about = append(about, "only: "+strings.Join(l.Allowed, ", "))
+		}
+		if len(about) > 0 {
+			return fmt.Sprintf("lane %q (%s)", name, strings.Join(about, "; "))
 		}
 	}
 	return fmt.Sprintf("lane %q", name)
-}
-
-// scaleScene is what the snapshot draws of the scene (its directional
-// lines, the stop line and the confirm line) in the picture's pixels.
-func scaleScene(s detect.Scene, sx, sy float64) detect.Scene {
-	scale := func(l detect.Line) detect.Line {
-		l.From = scalePoint(l.From, sx, sy)
-		l.To = scalePoint(l.To, sx, sy)
-		return l
-	}
-	out := detect.Scene{Lines: make([]detect.Line, len(s.Lines))}
-	for i, l := range s.Lines {
-		out.Lines[i] = scale(l)
-	}
-	if s.StopLine != nil {
-		l := scale(*s.StopLine)
-		out.StopLine = &l
-	}
-	if rl := s.RedLight; rl != nil {
-		r := *rl
-		if rl.ConfirmLine != nil {
-			l := scale(*rl.ConfirmLine)
-			r.ConfirmLine = &l
-		}
-		out.RedLight = &r
-	}
-	return out
-}
-
-func scalePoint(p detect.Point, sx, sy float64) detect.Point {
-	return detect.Point{X: p.X * sx, Y: p.Y * sy}
-}
-
-func scaleViolation(v detect.Violation, sx, sy float64) detect.Violation {
-	v.Box = scaleRect(v.Box, sx, sy)
-	trail := make([]detect.TrackPoint, len(v.Trajectory))
-	for i, p := range v.Trajectory {
-		p.C = detect.Point{X: p.C.X * sx, Y: p.C.Y * sy}
-		p.Box = scaleRect(p.Box, sx, sy)
-		trail[i] = p
-	}
-	v.Trajectory = trail
-	if v.RedLight != nil {
-		rl := *v.RedLight
-		rl.PointXY = scalePoint(rl.PointXY, sx, sy)
-		v.RedLight = &rl
-	}
-	return v
-}
-
-func scaleRect(r image.Rectangle, sx, sy float64) image.Rectangle {
-	return image.Rect(int(float64(r.Min.X)*sx+0.5), int(float64(r.Min.Y)*sy+0.5),
-		int(float64(r.Max.X)*sx+0.5), int(float64(r.Max.Y)*sy+0.5))
 }
 
 // intent is what is kept on disk of a violation until its package is in

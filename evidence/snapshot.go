@@ -12,8 +12,7 @@ import (
 )
 
 var (
-	colourRule    = color.RGBA{R: 255, G: 200, B: 0, A: 255} // lines of the scene
-	colourOffence = color.RGBA{R: 255, G: 0, B: 0, A: 255}   // the line crossed, the vehicle
+	colourOffence = color.RGBA{R: 255, G: 0, B: 0, A: 255} // the line crossed, the vehicle
 	colourTrail   = color.RGBA{R: 0, G: 255, B: 255, A: 255}
 	colourBand    = color.RGBA{R: 0, G: 0, B: 0, A: 255}
 	colourText    = color.RGBA{R: 255, G: 255, B: 255, A: 255}
@@ -35,18 +34,23 @@ func bandLayout(width int) (scale float64, lineHeight, stroke int) {
 
 // Snapshot is what an annotated snapshot shows.
 type Snapshot struct {
-	Frame     *ingest.Frame
+	Frame *ingest.Frame
+	// Scene and Violation are in pixels of a SceneSize picture (the
+	// detection size), scaled to Frame's when drawn; a zero SceneSize means
+	// they are in Frame's own pixels.
 	Scene     detect.Scene
+	SceneSize image.Point
 	Violation detect.Violation
 	// Text is burned into a band below the picture, one entry per line, so
 	// that nothing covers the scene.
 	Text []string
 }
 
-// RenderJPEG draws the scene's lines (the crossed one in red; each with
-// its allowed direction), the vehicle's box and path, the point judged
-// where it crossed (red light), and the text band, wrapped to the
-// picture's width, and encodes the result as JPEG.
+// RenderJPEG draws on the picture what the violation's rule needs a
+// reviewer to see (drawOffence: the line crossed, the lane, zone or speed
+// zone, the signal, a badge with the lamp, speed or time stood), the
+// vehicle's box and path, and the text band, wrapped to the picture's
+// width, and encodes the result as JPEG.
 func RenderJPEG(s Snapshot) ([]byte, error) {
 	f := s.Frame
 	if f == nil || len(f.Data) < ingest.I420Size(f.Width, f.Height) {
@@ -59,24 +63,8 @@ func RenderJPEG(s Snapshot) ([]byte, error) {
 	defer pic.Close()
 
 	scale, lineHeight, stroke := bandLayout(f.Width)
-	for _, l := range drawnLines(s.Scene) {
-		c, thick := colourRule, stroke
-		if l.Name == s.Violation.Line {
-			c, thick = colourOffence, 2*stroke
-		}
-		a, b := pt(l.From), pt(l.To)
-		gocv.Line(&pic, a, b, c, thick)
-		drawAllowed(&pic, l, c, stroke)
-	}
-	trail := s.Violation.Trajectory
-	for i := 1; i < len(trail); i++ {
-		gocv.Line(&pic, pt(trail[i-1].C), pt(trail[i].C), colourTrail, stroke)
-	}
-	gocv.Rectangle(&pic, s.Violation.Box, colourOffence, 2*stroke)
-	if rl := s.Violation.RedLight; rl != nil {
-		// The point judged, where it crossed the stop line.
-		gocv.Circle(&pic, pt(rl.PointXY), 4*stroke, colourTrail, 2*stroke)
-	}
+	sx, sy := pictureScale(s.SceneSize, f)
+	drawOffence(&pic, scaleScene(s.Scene, sx, sy), scaleViolation(s.Violation, sx, sy), pen{k: stroke})
 
 	// The legend wraps inside the picture's width, so nothing is cut off.
 	margin := 6 * stroke
@@ -162,19 +150,6 @@ func toBGR(f *ingest.Frame) (gocv.Mat, error) {
 	pic := gocv.NewMat()
 	gocv.CvtColor(yuv, &pic, gocv.ColorYUVToBGRIYUV)
 	return pic, nil
-}
-
-// drawnLines are the scene's lines a snapshot shows: the directional
-// lines, the stop line and the confirm line.
-func drawnLines(s detect.Scene) []detect.Line {
-	lines := append([]detect.Line(nil), s.Lines...)
-	if s.StopLine != nil {
-		lines = append(lines, *s.StopLine)
-	}
-	if rl := s.RedLight; rl != nil && rl.ConfirmLine != nil {
-		lines = append(lines, *rl.ConfirmLine)
-	}
-	return lines
 }
 
 // drawAllowed puts an arrow across the middle of the line pointing the way
