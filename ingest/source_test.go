@@ -3,6 +3,8 @@ package ingest
 import (
 	"fmt"
 	"log/slog"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -192,6 +194,91 @@ func TestSourceReportsStallAndRecovers(t *testing.T) {
 	if got := d.src.Health().Connects; got != 1 {
 		t.Errorf("a stall cost a reconnect: connects = %d", got)
 	}
+}
+
+// longGOPClip re-encodes the first d of the street clip with a keyframe
+// only at its start, so that a camera serving it in a loop sends one every
+// d, and a reader joining the loop waits for it.
+func longGOPClip(t *testing.T, d time.Duration) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "long-gop.mp4")
+	out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+		"-i", streetClip, "-t", fmt.Sprint(d.Seconds()), "-an", "-vf", "scale=320:176",
+		"-c:v", "libx264", "-preset", "ultrafast", "-x264-params", "keyint=10000:min-keyint=10000:scenecut=0",
+		path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, out)
+	}
+	c, err := ReadMP4(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyframes := 0
+	for _, au := range c.AUs {
+		if au.IDR {
+			keyframes++
+		}
+	}
+	if keyframes != 1 || !c.AUs[0].IDR || c.Duration < d-time.Second {
+		t.Fatalf("%s: %d keyframes over %v, want one, at the start of %v", path, keyframes, c.Duration, d)
+	}
+	return path
+}
+
+// A camera with a long GOP: the reader joins the loop just after its only
+// keyframe and receives video for seconds before the next one. That is
+// "waiting_keyframe", never "stalled" (the stall timeout is 1 s); the first
+// keyframe makes the camera online and frames decode. A stream that stops
+// sending after that is still reported stalled, and online again when it
+// resumes, on the same session.
+func TestSourceHealthWaitsForKeyframeOfLongGOP(t *testing.T) {
+	const gop = 8 * time.Second
+	sim := simcamtest.Start(t, "127.0.0.1:0", map[string]string{"cam": longGOPClip(t, gop)})
+	// simcam started the loop, and its keyframe, as it said it was ready.
+	loopStart := time.Now()
+	d := startDecoded(t, sim.URL("cam"), "tcp")
+	stall := d.src.Config.StallTimeout
+	waiting := d.waitState(t, StateWaitingKeyframe, 10*time.Second)
+	if waiting.Since.Sub(loopStart) > gop/2 {
+		// Joined so late that the wait is too short to tell anything.
+		t.Fatalf("the session took %v to start (the machine is too busy for this test)", waiting.Since.Sub(loopStart))
+	}
+	online := d.waitState(t, StateOnline, gop+5*time.Second)
+	d.waitFrames(t, 24, 10*time.Second)
+	wait := online.Since.Sub(waiting.Since)
+	t.Logf("joined the loop %v after its keyframe; waited %v for the next", waiting.Since.Sub(loopStart), wait)
+	if wait < 3*stall {
+		t.Errorf("waited %v for the keyframe, want most of the %v GOP", wait, gop)
+	}
+	_, _, _, states := d.snapshot()
+	if got, want := stateNames(states), "connecting waiting_keyframe online"; got != want {
+		t.Errorf("states %q, want %q", got, want)
+	}
+
+	sim.Stall("cam", 2500*time.Millisecond)
+	h := d.waitState(t, StateStalled, 5*time.Second)
+	if !strings.Contains(h.Reason, "no video") {
+		t.Errorf("stalled reason %q", h.Reason)
+	}
+	// Online again with the first unit after the stall: the session has
+	// had its keyframe (frames decode from the next one).
+	d.waitState(t, StateOnline, 10*time.Second)
+	_, _, _, states = d.snapshot()
+	if got, want := stateNames(states), "connecting waiting_keyframe online stalled online"; got != want {
+		t.Errorf("states %q, want %q", got, want)
+	}
+	if got := d.src.Health().Connects; got != 1 {
+		t.Errorf("connects = %d, want one session throughout", got)
+	}
+}
+
+// stateNames lists the states of changes, space-separated.
+func stateNames(hs []Health) string {
+	var names []string
+	for _, h := range hs {
+		names = append(names, string(h.State))
+	}
+	return strings.Join(names, " ")
 }
 
 func TestSourceDecodesThroughCorruptFrames(t *testing.T) {
