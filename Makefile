@@ -69,15 +69,11 @@ demo: build
 	echo "events    -> $(OUT)/events.jsonl"; \
 	echo "snapshots -> $(OUT)/evidence/"; \
 	echo "logs      -> $(OUT)/edge.log"; \
-	if [ -n "$(FOR)" ]; then \
-	  timeout -s INT --kill-after=20s $(FOR) $(BIN)/edge -out $(OUT) > $(OUT)/edge.out \
-	    2> >(trap '' INT TERM; exec tee $(OUT)/edge.log >&2); rc=$$?; \
-	  [ $$rc = 124 ] && rc=0; \
-	else \
-	  echo "Ctrl-C to stop"; \
-	  $(BIN)/edge -out $(OUT) > $(OUT)/edge.out 2> >(trap '' INT TERM; exec tee $(OUT)/edge.log >&2); rc=$$?; \
-	fi; \
-	wait $$!; cat $(OUT)/edge.out; exit $$rc
+	edge="$(BIN)/edge -out $(OUT)"; \
+	if [ -n "$(FOR)" ]; then edge="timeout -s INT --kill-after=20s $(FOR) $$edge"; else echo "Ctrl-C to stop"; fi; \
+	$$edge 2>&1 > $(OUT)/edge.out | (trap '' INT TERM; exec tee $(OUT)/edge.log >&2); rc=$${PIPESTATUS[0]}; \
+	[ $$rc = 124 ] && rc=0; \
+	cat $(OUT)/edge.out; exit $$rc
 
 vet: deps
 	$(GO) vet ./...
