@@ -27,9 +27,10 @@ func intentFor(t *testing.T, dir, camera string, track int) *Builder {
 	return b
 }
 
-// What a stopped worker reports as pending is what waits on disk: the
-// outbox's unpublished packages and the intents of violations never
-// built, each violation once, per camera.
+// What a stopped worker reports as pending is what waits on disk for
+// delivery, per camera: the outbox's unpublished packages and the intents
+// of violations never built. A violation with both is delivered twice
+// (same id) and counts twice.
 func TestUndeliveredCountsOutboxAndIntents(t *testing.T) {
 	signer, _ := testSigner(t)
 	root := t.TempDir()
@@ -73,7 +74,7 @@ func TestUndeliveredCountsOutboxAndIntents(t *testing.T) {
 	}
 
 	intentFor(t, intents, "cam-01", 4) // never built
-	intentFor(t, intents, "cam-01", 1) // its package is in the outbox too: counted once
+	intentFor(t, intents, "cam-01", 1) // its package is in the outbox too
 	intentFor(t, intents, "cam-01--b", 1)
 	if err := os.WriteFile(filepath.Join(intents, "cam-01--half.json.tmp"), []byte("{"), 0o644); err != nil {
 		t.Fatal(err)
@@ -83,7 +84,7 @@ func TestUndeliveredCountsOutboxAndIntents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{"cam-01": 3, "cam-02": 1, "cam-01--b": 1, "": 1}
+	want := map[string]int{"cam-01": 4, "cam-02": 1, "cam-01--b": 1, "": 1}
 	if !maps.Equal(got, want) {
 		t.Errorf("Undelivered = %v, want %v", got, want)
 	}
