@@ -3,8 +3,6 @@ package ingest
 import (
 	"fmt"
 	"log/slog"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -196,35 +194,6 @@ func TestSourceReportsStallAndRecovers(t *testing.T) {
 	}
 }
 
-// longGOPClip re-encodes the first d of the street clip with a keyframe
-// only at its start, so that a camera serving it in a loop sends one every
-// d, and a reader joining the loop waits for it.
-func longGOPClip(t *testing.T, d time.Duration) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "long-gop.mp4")
-	out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-		"-i", streetClip, "-t", fmt.Sprint(d.Seconds()), "-an", "-vf", "scale=320:176",
-		"-c:v", "libx264", "-preset", "ultrafast", "-x264-params", "keyint=10000:min-keyint=10000:scenecut=0",
-		path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ffmpeg: %v\n%s", err, out)
-	}
-	c, err := ReadMP4(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyframes := 0
-	for _, au := range c.AUs {
-		if au.IDR {
-			keyframes++
-		}
-	}
-	if keyframes != 1 || !c.AUs[0].IDR || c.Duration < d-time.Second {
-		t.Fatalf("%s: %d keyframes over %v, want one, at the start of %v", path, keyframes, c.Duration, d)
-	}
-	return path
-}
-
 // A camera with a long GOP: the reader joins the loop just after its only
 // keyframe and receives video for seconds before the next one. That is
 // "waiting_keyframe", never "stalled" (the stall timeout is 1 s); the first
@@ -233,7 +202,7 @@ func longGOPClip(t *testing.T, d time.Duration) string {
 // resumes, on the same session.
 func TestSourceHealthWaitsForKeyframeOfLongGOP(t *testing.T) {
 	const gop = 8 * time.Second
-	sim := simcamtest.Start(t, "127.0.0.1:0", map[string]string{"cam": longGOPClip(t, gop)})
+	sim := simcamtest.Start(t, "127.0.0.1:0", map[string]string{"cam": simcamtest.LongGOPClip(t, streetClip, gop)})
 	// simcam started the loop, and its keyframe, as it said it was ready.
 	loopStart := time.Now()
 	d := startDecoded(t, sim.URL("cam"), "tcp")
