@@ -61,9 +61,9 @@ type healthTracker struct {
 	onChange     func(Health)
 	stallTimeout time.Duration
 
-	// Of the current session: when it reached PLAY, and when its first
-	// unit arrived while it had no keyframe (zero: no unit yet, or the
-	// keyframe has come).
+	// Of the current session: when it was set up (just before PLAY), and
+	// when its first unit arrived while it had no keyframe (zero: no unit
+	// yet, or the keyframe has come).
 	sessionStart time.Time
 	waitingSince time.Time
 	// stalledFor is why the camera is stalled, while it is.
@@ -97,7 +97,7 @@ func (t *healthTracker) setLocked(s State, reason string) {
 	}
 }
 
-// stall reports the camera stalled for cause, once per cause.
+// stallLocked reports the camera stalled for cause, once per cause.
 func (t *healthTracker) stallLocked(cause stallCause, reason string) {
 	if t.h.State == StateStalled && t.stalledFor == cause {
 		return

@@ -26,8 +26,8 @@ type runCounts struct {
 	Lost int
 }
 
-// attrs are the counts as log attributes; those usually zero only when
-// they are not.
+// attrs are the counts as log attributes; the two that are usually zero
+// appear only when they are not.
 func (c runCounts) attrs() []any {
 	a := []any{"detected", c.Detected, "delivered", c.Delivered, "pending", c.Pending}
 	if c.Earlier > 0 {
