@@ -51,7 +51,9 @@ build: deps $(ORT_LIB)
 # make demo [FOR=40s] [OUT=dir]: simcam serves three shared clips as RTSP
 # cameras and edge runs its embedded configuration against them. The
 # highway clip is MPEG-4 in AVI: it is converted once to H.264, keeping its
-# timestamps (the speeds depend on them).
+# timestamps (the speeds depend on them). At the end, once the log is
+# written out, edge's summary: violations detected, delivered and left
+# pending in the outbox.
 demo: build
 	@for c in $(DEMO_CLIPS); do [ -f $$c ] || { echo "demo clip $$c not found (set SHARED=path/to/shared)"; exit 1; }; done
 	@mkdir -p $(OUT)
@@ -67,15 +69,11 @@ demo: build
 	echo "events    -> $(OUT)/events.jsonl"; \
 	echo "snapshots -> $(OUT)/evidence/"; \
 	echo "logs      -> $(OUT)/edge.log"; \
-	if [ -n "$(FOR)" ]; then \
-	  timeout -s INT --kill-after=20s $(FOR) $(BIN)/edge -out $(OUT) 2> >(trap '' INT TERM; exec tee $(OUT)/edge.log >&2); rc=$$?; \
-	  [ $$rc = 124 ] && rc=0; \
-	  echo "$$(grep -c . $(OUT)/events.jsonl 2>/dev/null || echo 0) events in $(OUT)/events.jsonl"; \
-	  exit $$rc; \
-	else \
-	  echo "Ctrl-C to stop"; \
-	  $(BIN)/edge -out $(OUT) 2> >(trap '' INT TERM; exec tee $(OUT)/edge.log >&2); \
-	fi
+	edge="$(BIN)/edge -out $(OUT)"; \
+	if [ -n "$(FOR)" ]; then edge="timeout -s INT --kill-after=20s $(FOR) $$edge"; else echo "Ctrl-C to stop"; fi; \
+	$$edge 2>&1 > $(OUT)/edge.out | (trap '' INT TERM; exec tee $(OUT)/edge.log >&2); rc=$${PIPESTATUS[0]}; \
+	[ $$rc = 124 ] && rc=0; \
+	cat $(OUT)/edge.out; exit $$rc
 
 vet: deps
 	$(GO) vet ./...

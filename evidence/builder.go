@@ -192,6 +192,14 @@ func (b *Builder) Close() {
 	}
 }
 
+// Unsaved counts the violations whose intent the disk has refused so far:
+// after Close, they are lost with the process.
+func (b *Builder) Unsaved() int {
+	b.hold.mu.Lock()
+	defer b.hold.mu.Unlock()
+	return len(b.hold.intents)
+}
+
 // Submit queues a violation; the frame is copied, so the caller may reuse
 // it at once.
 func (b *Builder) Submit(v detect.Violation, f *ingest.Frame) {
@@ -470,9 +478,29 @@ type intent struct {
 	FrameTime time.Time        `json:"frame_time"`
 }
 
+// intentPath is the intent's files without their extension:
+// <camera>--<event id>.
 func (b *Builder) intentPath(p pending) string {
 	id := EventID(b.Camera.ID, p.v.Type, p.v.TrackID, p.v.Time)
-	return filepath.Join(b.IntentDir, b.Camera.ID+"--"+id)
+	return filepath.Join(b.IntentDir, b.Camera.ID+intentSep+id)
+}
+
+const intentSep = "--"
+
+// parseIntentName reads camera and event id from an intent's .json file
+// name. Camera ids may hold "--" themselves; event ids are UUIDs, of fixed
+// length.
+func parseIntentName(name string) (camera, eventID string, ok bool) {
+	const idLen = len("00000000-0000-0000-0000-000000000000")
+	base, isJSON := strings.CutSuffix(name, ".json")
+	if !isJSON || len(base) <= idLen+len(intentSep) {
+		return "", "", false
+	}
+	camera, sep, id := base[:len(base)-idLen-len(intentSep)], base[len(base)-idLen-len(intentSep):len(base)-idLen], base[len(base)-idLen:]
+	if sep != intentSep || camera == "" {
+		return "", "", false
+	}
+	return camera, id, true
 }
 
 func (b *Builder) writeIntent(p pending) error {
@@ -516,7 +544,7 @@ func (b *Builder) cleanIntents() {
 		return
 	}
 	for _, pattern := range []string{"*.json.tmp", "*.i420"} {
-		names, _ := filepath.Glob(filepath.Join(b.IntentDir, b.Camera.ID+"--"+pattern))
+		names, _ := filepath.Glob(filepath.Join(b.IntentDir, b.Camera.ID+intentSep+pattern))
 		for _, name := range names {
 			if strings.HasSuffix(name, ".i420") {
 				if _, err := os.Stat(strings.TrimSuffix(name, ".i420") + ".json"); err == nil {
@@ -557,12 +585,15 @@ func (b *Builder) recoverIntents() ([]pending, error) {
 	if b.IntentDir == "" {
 		return nil, nil
 	}
-	names, err := filepath.Glob(filepath.Join(b.IntentDir, b.Camera.ID+"--*.json"))
+	names, err := filepath.Glob(filepath.Join(b.IntentDir, b.Camera.ID+intentSep+"*.json"))
 	if err != nil {
 		return nil, err
 	}
 	var out []pending
 	for _, name := range names {
+		if camera, _, ok := parseIntentName(filepath.Base(name)); !ok || camera != b.Camera.ID {
+			continue // another camera's, whose id starts with this one's and "--"
+		}
 		var in intent
 		if err := readJSON(name, &in); err != nil {
 			b.Log.Error("unreadable violation intent, left in place", "file", name, "err", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -121,6 +122,8 @@ type Outbox struct {
 	// until it can be allocated again.
 	reserveGone bool
 	stats       OutboxStats
+	// deliveredBy counts the packages delivered per camera id.
+	deliveredBy map[string]uint64
 	wake        chan struct{}
 	ctx         context.Context
 	cancel      context.CancelFunc
@@ -212,6 +215,13 @@ func (o *Outbox) Stats() OutboxStats {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.stats
+}
+
+// DeliveredBy counts the packages delivered since Start, per camera id.
+func (o *Outbox) DeliveredBy() map[string]uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return maps.Clone(o.deliveredBy)
 }
 
 // Add writes a finished package (its files must include manifest.json and
@@ -509,6 +519,10 @@ func (o *Outbox) deliver(ctx context.Context, name string) error {
 	}
 	o.mu.Lock()
 	o.stats.Delivered++
+	if o.deliveredBy == nil {
+		o.deliveredBy = map[string]uint64{}
+	}
+	o.deliveredBy[e.Camera.ID]++
 	o.mu.Unlock()
 	o.Log.Info("delivered", "camera", e.Camera.ID, "type", e.Type, "event", e.EventID, "offence_time", e.OffenceTime, "objects", len(e.Evidence))
 	return o.remove(dir)

@@ -159,7 +159,7 @@ func evidenceItem(m map[string]any) map[string]any {
 
 func TestSchemaStatusEvents(t *testing.T) {
 	since := time.Date(2026, 11, 27, 9, 30, 0, 0, time.FixedZone("ICT", 7*3600))
-	for _, st := range []ingest.State{ingest.StateConnecting, ingest.StateOnline, ingest.StateStalled, ingest.StateOffline} {
+	for _, st := range ingest.States {
 		s := NewCameraStatusEvent("cam-01", ingest.Health{State: st, Since: since, Reason: "because", Connects: 3, AccessUnits: 1234})
 		b, err := json.Marshal(s)
 		if err != nil {
@@ -183,6 +183,29 @@ func TestSchemaStatusEvents(t *testing.T) {
 		if err := ValidateStatusJSON([]byte(bad)); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// The status schema's states are ingest's, no more and no fewer: a state
+// added to the worker and not to the schema would make every consumer
+// that validates reject the camera's status.
+func TestSchemaStatusStatesAreIngestStates(t *testing.T) {
+	var schema struct {
+		Properties struct {
+			State struct {
+				Enum []string `json:"enum"`
+			} `json:"state"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal(StatusSchemaJSON, &schema); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, st := range ingest.States {
+		want = append(want, string(st))
+	}
+	if got := schema.Properties.State.Enum; !slices.Equal(got, want) {
+		t.Errorf("schema states %q, ingest states %q", got, want)
 	}
 }
 

@@ -13,8 +13,8 @@ const StatusSchema = "stopline.camera-status.v1"
 type CameraStatusEvent struct {
 	Schema string `json:"schema"`
 	Camera string `json:"camera"`
-	// State is one of ingest's states: connecting, online, stalled,
-	// offline.
+	// State is one of ingest's states: connecting, waiting_keyframe,
+	// online, stalled, offline.
 	State  string `json:"state"`
 	Reason string `json:"reason,omitempty"`
 	// Since is when the camera entered State, UTC, TimeFormat.

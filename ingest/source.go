@@ -117,7 +117,8 @@ type Source struct {
 	// access unit. It must return quickly; the slices stay valid after it
 	// returns (gortsplib reads every packet into a fresh buffer).
 	OnAccessUnit func(AccessUnit)
-	// OnHealth is called on every state change.
+	// OnHealth is called on every state change, in order, from the
+	// goroutine that made it. It must return quickly and not call Health.
 	OnHealth func(Health)
 	// Log takes the lines about this camera; the caller gives it the
 	// camera's attribute (slog's With), so every line names it once.
@@ -143,7 +144,7 @@ func (s *Source) Start() error {
 	if s.Log == nil {
 		s.Log = slog.Default()
 	}
-	s.health = healthTracker{now: s.Now, onChange: s.OnHealth}
+	s.health = healthTracker{now: s.Now, onChange: s.OnHealth, stallTimeout: s.Config.StallTimeout}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.done = make(chan struct{})
 	go s.run()
@@ -274,40 +275,38 @@ func (s *Source) session() error {
 	sps, pps := forma.SPS, forma.PPS
 	waitingForKeyframe := true
 	var clock streamClock
+	s.health.sessionStarting(s.Now())
 	c.OnPacketRTP(medi, forma, func(pkt *rtp.Packet) {
 		// Every packet goes through the time decoder, which anchors the
-		// timeline on the first packet that starts an IDR.
-		pts, ok := c.PacketPTS2(medi, pkt)
-		if !ok {
-			return
-		}
+		// timeline on the first packet that starts an IDR: before that it
+		// gives no time, and the units are skipped.
+		ticks, timed := c.PacketPTS2(medi, pkt)
 		nalus, err := rtpDec.Decode(pkt)
 		if err != nil {
 			return // incomplete access unit, or loss: the next one resyncs
 		}
 		now := s.Now()
-		// Video is arriving even while units are skipped until the first
-		// keyframe (cameras with long GOPs take seconds to send one).
-		s.health.accessUnit(now)
 		idr := h264.IsRandomAccess(nalus)
-		if waitingForKeyframe {
-			if !idr {
-				return
-			}
+		if waitingForKeyframe && timed && idr {
 			waitingForKeyframe = false
 			if !hasNALU(nalus, h264.NALUTypeSPS) && sps != nil && pps != nil {
 				nalus = append([][]byte{sps, pps}, nalus...)
 			}
 		}
-		if s.OnAccessUnit != nil {
-			pts := time.Duration(pts) * time.Second / time.Duration(forma.ClockRate())
-			s.OnAccessUnit(AccessUnit{
-				PTS:   pts,
-				NALUs: nalus,
-				IDR:   idr,
-				Time:  clock.date(pts, now),
-			})
+		// Video is arriving even while units are skipped until the first
+		// keyframe (cameras with long GOPs take seconds to send one): the
+		// camera is waiting for a keyframe then, not stalled.
+		s.health.accessUnit(now, !waitingForKeyframe)
+		if waitingForKeyframe || s.OnAccessUnit == nil {
+			return
 		}
+		pts := time.Duration(ticks) * time.Second / time.Duration(forma.ClockRate())
+		s.OnAccessUnit(AccessUnit{
+			PTS:   pts,
+			NALUs: nalus,
+			IDR:   idr,
+			Time:  clock.date(pts, now),
+		})
 	})
 	if _, err := c.Play(nil); err != nil {
 		return fmt.Errorf("play: %w", err)
@@ -332,25 +331,18 @@ func (s *Source) session() error {
 }
 
 // watchStall reports the camera stalled while its session is open but
-// silent; the next access unit reports it online again.
+// silent, or sends no keyframe (healthTracker.checkStall); the next access
+// unit reports it online again, or waiting for a keyframe.
 func (s *Source) watchStall(done <-chan struct{}) {
 	t := time.NewTicker(s.Config.StallTimeout / 4)
 	defer t.Stop()
-	started := s.Now()
 	for {
 		select {
 		case <-done:
 			return
 		case <-t.C:
 		}
-		h := s.health.get()
-		last := h.LastAU
-		if last.Before(started) {
-			last = started
-		}
-		if idle := s.Now().Sub(last); idle >= s.Config.StallTimeout && h.State != StateStalled {
-			s.health.set(StateStalled, fmt.Sprintf("no video for %v", idle.Round(100*time.Millisecond)))
-		}
+		s.health.checkStall(s.Now())
 	}
 }
 

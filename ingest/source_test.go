@@ -194,6 +194,62 @@ func TestSourceReportsStallAndRecovers(t *testing.T) {
 	}
 }
 
+// A camera with a long GOP: the reader joins the loop just after its only
+// keyframe and receives video for seconds before the next one. That is
+// "waiting_keyframe", never "stalled" (the stall timeout is 1 s); the first
+// keyframe makes the camera online and frames decode. A stream that stops
+// sending after that is still reported stalled, and online again when it
+// resumes, on the same session.
+func TestSourceHealthWaitsForKeyframeOfLongGOP(t *testing.T) {
+	const gop = 8 * time.Second
+	sim := simcamtest.Start(t, "127.0.0.1:0", map[string]string{"cam": simcamtest.LongGOPClip(t, streetClip, gop)})
+	// simcam started the loop, and its keyframe, as it said it was ready.
+	loopStart := time.Now()
+	d := startDecoded(t, sim.URL("cam"), "tcp")
+	stall := d.src.Config.StallTimeout
+	waiting := d.waitState(t, StateWaitingKeyframe, 10*time.Second)
+	if waiting.Since.Sub(loopStart) > gop/2 {
+		// Joined so late that the wait is too short to tell anything.
+		t.Fatalf("the session took %v to start (the machine is too busy for this test)", waiting.Since.Sub(loopStart))
+	}
+	online := d.waitState(t, StateOnline, gop+5*time.Second)
+	d.waitFrames(t, 24, 10*time.Second)
+	wait := online.Since.Sub(waiting.Since)
+	t.Logf("joined the loop %v after its keyframe; waited %v for the next", waiting.Since.Sub(loopStart), wait)
+	if wait < 3*stall {
+		t.Errorf("waited %v for the keyframe, want most of the %v GOP", wait, gop)
+	}
+	_, _, _, states := d.snapshot()
+	if got, want := stateNames(states), "connecting waiting_keyframe online"; got != want {
+		t.Errorf("states %q, want %q", got, want)
+	}
+
+	sim.Stall("cam", 2500*time.Millisecond)
+	h := d.waitState(t, StateStalled, 5*time.Second)
+	if !strings.Contains(h.Reason, "no video") {
+		t.Errorf("stalled reason %q", h.Reason)
+	}
+	// Online again with the first unit after the stall: the session has
+	// had its keyframe (frames decode from the next one).
+	d.waitState(t, StateOnline, 10*time.Second)
+	_, _, _, states = d.snapshot()
+	if got, want := stateNames(states), "connecting waiting_keyframe online stalled online"; got != want {
+		t.Errorf("states %q, want %q", got, want)
+	}
+	if got := d.src.Health().Connects; got != 1 {
+		t.Errorf("connects = %d, want one session throughout", got)
+	}
+}
+
+// stateNames lists the states of changes, space-separated.
+func stateNames(hs []Health) string {
+	var names []string
+	for _, h := range hs {
+		names = append(names, string(h.State))
+	}
+	return strings.Join(names, " ")
+}
+
 func TestSourceDecodesThroughCorruptFrames(t *testing.T) {
 	sim := simcamtest.Start(t, "127.0.0.1:0", map[string]string{"cam": streetClip})
 	d := startDecoded(t, sim.URL("cam"), "tcp")

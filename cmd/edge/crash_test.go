@@ -104,6 +104,15 @@ func TestKilledWorkerDeliversEveryViolationAfterRestart(t *testing.T) {
 	if p.cmd.ProcessState.ExitCode() != 0 {
 		t.Errorf("edge exited %d after SIGTERM\n%s", p.cmd.ProcessState.ExitCode(), p.logs.String())
 	}
+	// What the killed runs left, this one delivered: its counts add up.
+	if strings.Contains(p.logs.String(), "the counts do not add up") {
+		t.Errorf("the last run's counts do not add up\n%s", p.logs.String())
+	}
+	for _, line := range strings.Split(p.logs.String(), "\n") {
+		if strings.Contains(line, "msg=stopped") && !strings.Contains(line, " camera=") {
+			t.Logf("last run: %s", line[strings.Index(line, "msg=stopped"):])
+		}
+	}
 	allLogs = append(allLogs, p.logs.String())
 	detected = detectedIDs(strings.Join(allLogs, "\n"))
 

@@ -70,7 +70,7 @@ func readyz(t *testing.T, p *edgeProcess) (int, string) {
 // countDetected counts the distinct violations the logs announce.
 func countDetected(logs string) int { return len(detectedIDs(logs)) }
 
-// stopEdge sends SIGTERM and wants exit 0.
+// stopEdge sends SIGTERM and wants exit 0, and counts that add up.
 func stopEdge(t *testing.T, p *edgeProcess) string {
 	t.Helper()
 	p.cmd.Process.Signal(syscall.SIGTERM)
@@ -81,6 +81,9 @@ func stopEdge(t *testing.T, p *edgeProcess) string {
 	}
 	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
 		t.Errorf("edge exited %d after SIGTERM\n%s", code, p.logs.String())
+	}
+	if strings.Contains(p.logs.String(), "the counts do not add up") {
+		t.Errorf("the stopped worker's counts do not add up\n%s", p.logs.String())
 	}
 	return p.logs.String()
 }

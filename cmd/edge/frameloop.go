@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -58,7 +57,7 @@ func newBuilder(cc ops.Camera, ring *ingest.RingBuffer, d builderDeps) *evidence
 		Outbox:       d.outbox,
 		Signer:       d.signer,
 		Software:     d.software,
-		IntentDir:    filepath.Join(d.outbox.Config.Dir, ".intents"),
+		IntentDir:    intentDir(d.outbox.Config.Dir),
 		Models:       modelsOf(d.pipe),
 		Log:          d.log,
 		Disk:         d.disk,

@@ -287,6 +287,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	<-ctx.Done()
 	log.Info("stopping")
 	w.Close()
+	fmt.Fprintln(stdout, "edge: stopped:", w.StopSummary())
 	return nil
 }
 

@@ -34,6 +34,10 @@ type Worker struct {
 	disk      *evidence.DiskHealth
 	cameras   []*camera
 	http      *ops.Server
+	// earlier counts per camera what an earlier run left in the outbox;
+	// counts is this run's, once closed (summary.go).
+	earlier map[string]int
+	counts  runCounts
 }
 
 // publisher is the event sink: the JSON-lines file or Kafka.
@@ -62,6 +66,12 @@ func (w *Worker) Start() error {
 			w.Log.Error("disk", "state", s.State, "reason", s.Reason, "held_in_memory", s.Held)
 		}
 	}}
+	// Counted before delivery starts: what it delivers of them this run
+	// counts as delivered. The counts are for people: a failure to count
+	// is no reason not to run.
+	if w.earlier, err = undelivered(cfg.Output.Outbox.Dir); err != nil {
+		w.Log.Error("counting what an earlier run left", "err", err)
+	}
 	var store evidence.Store = evidence.DirStore{Root: cfg.Output.Evidence}
 	if cfg.Output.MinIO != nil {
 		store = &lazyMinIO{cfg: *cfg.Output.MinIO, log: w.Log}
@@ -166,8 +176,7 @@ func (w *Worker) Close() {
 		}
 		cancel()
 		w.outbox.Close()
-		st := w.outbox.Stats()
-		w.Log.Info("stopped", "delivered", st.Delivered, "pending", st.Pending, "dropped_clips", st.DroppedClips)
+		w.counts = w.logStopCounts()
 	}
 	if w.publisher != nil {
 		if err := w.publisher.Close(); err != nil {

@@ -335,6 +335,36 @@ func (s *Simcam) Cameras() []CameraStatus {
 	return list
 }
 
+// LongGOPClip re-encodes the first d of the clip src (at 320x176) into the
+// test's temporary folder with a single keyframe, at its start: a camera
+// serving it in a loop sends a keyframe every d, and a reader joining the
+// loop receives video for seconds before one.
+func LongGOPClip(t testing.TB, src string, d time.Duration) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "long-gop.mp4")
+	out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+		"-i", src, "-t", strconv.FormatFloat(d.Seconds(), 'f', -1, 64), "-an", "-vf", "scale=320:176",
+		"-c:v", "libx264", "-preset", "ultrafast", "-x264-params", "keyint=100000:min-keyint=100000:scenecut=0",
+		path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, out)
+	}
+	out, err = exec.Command("ffprobe", "-v", "error", "-select_streams", "v", "-skip_frame", "nokey",
+		"-show_entries", "frame=pts_time", "-of", "csv=p=0", path).Output()
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v", path, err)
+	}
+	var keys []string
+	for _, f := range strings.Fields(string(out)) {
+		// Frames with side data end in a comma.
+		keys = append(keys, strings.TrimRight(f, ","))
+	}
+	if len(keys) != 1 || keys[0] != "0.000000" {
+		t.Fatalf("%s: keyframes at %q, want one, at 0", path, keys)
+	}
+	return path
+}
+
 // FreePort returns "127.0.0.1:PORT" of a TCP port that was free a moment
 // ago, for tests that need to know a camera's address before it starts.
 func FreePort(t testing.TB) string {
