@@ -275,6 +275,11 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := preflight(cfg); err != nil {
 		return err
 	}
+	// What edge check warns about (a camera no rule can fire for, ...)
+	// is worth a line in the log of the worker that runs it too.
+	for _, w := range cfg.Warnings() {
+		log.Warn("configuration", "warning", w)
+	}
 	if ctx.Err() != nil {
 		log.Info("stopped before starting")
 		return nil
