@@ -140,6 +140,10 @@ type Deps struct {
 	Model    *models.Model
 	Phases   PhaseSource
 	TimeZone *time.Location
+	// CountMotion, in mode dnn, runs the motion detector as well, only to
+	// count its blobs for the diagnostics: how much of what moves the
+	// network finds (a replay sets it; nothing else changes).
+	CountMotion bool
 }
 
 // Stats counts what a pipeline has seen since it was created.
@@ -174,6 +178,7 @@ type Pipeline struct {
 	dnn      *DNN
 	colour   *ColourClassifier
 	pushed   *PushedPhases
+	phases   PhaseSource // the stop line's signal, nil without one
 	tracker  *SORT
 	rules    []Rule
 	dets     []Detection
@@ -182,6 +187,25 @@ type Pipeline struct {
 	lastFull time.Time
 	model    ModelVersion
 	stats    Stats
+	diag     pipelineCounts
+}
+
+// pipelineCounts are the diagnostics the pipeline counts itself (the rules
+// count theirs).
+type pipelineCounts struct {
+	unexplained uint64
+	detections  ClassCounts
+	scores      ClassScores
+	unclassed   uint64
+	ended       ClassCounts // confirmed tracks gone, by their last class
+	live, prev  []liveTrack // confirmed tracks after this frame and the one before
+	notes       []string
+}
+
+// liveTrack is a confirmed track's ID and class after a frame.
+type liveTrack struct {
+	id    int
+	class string
 }
 
 // ModelVersion names the model a pipeline runs, for the evidence.
@@ -210,7 +234,7 @@ func NewPipeline(cfg Config, deps Deps) (_ *Pipeline, err error) {
 		return nil, fmt.Errorf("frame buffer: %w", err)
 	}
 	p.bgr = gocv.NewMat()
-	if cfg.Mode != ModeDNN {
+	if cfg.Mode != ModeDNN || deps.CountMotion {
 		if p.motion, err = NewMotion(cfg.Motion, cfg.Width, cfg.Height); err != nil {
 			return nil, err
 		}
@@ -250,11 +274,13 @@ func NewPipeline(cfg Config, deps Deps) (_ *Pipeline, err error) {
 			phases = p.pushed
 		}
 	}
+	p.phases = phases
+	p.diag.notes = configNotes(cfg)
 	rc := cfg.Rules
 	rc.Frame = image.Rect(0, 0, cfg.Width, cfg.Height)
 	// Only the speeding rule reads the contact rows: without a speed
 	// calibration the frame loop does not look for them.
-	p.contact = p.motion != nil && cfg.Scene.Speed != nil
+	p.contact = p.motion != nil && cfg.Mode != ModeDNN && cfg.Scene.Speed != nil
 	rc.Contact = p.contact
 	if p.rules, err = RulesFor(cfg.Scene, phases, rc); err != nil {
 		return nil, err
@@ -323,7 +349,7 @@ func (p *Pipeline) Process(frame []byte, t time.Time) ([]Violation, error) {
 		}
 		p.dets = append(p.dets, dets...)
 		if p.cfg.Blobs {
-			p.addUnexplainedBlobs(blobs)
+			p.diag.unexplained += uint64(p.addUnexplainedBlobs(blobs))
 		}
 	default:
 		p.dnn.Skip()
@@ -360,18 +386,53 @@ func (p *Pipeline) Process(frame []byte, t time.Time) ([]Violation, error) {
 	}
 	p.stats.LiveTracks = len(p.tracks)
 	p.stats.Violations += uint64(len(out))
+	p.count(out)
 	if p.motion != nil {
 		p.stats.MotionResets = p.motion.Resets()
 	}
 	return out, nil
 }
 
+// count adds the frame's detections, tracks and violations to the
+// diagnostics, without allocating once the buffers have grown.
+func (p *Pipeline) count(out []Violation) {
+	if p.dnn != nil {
+		for _, d := range p.dets {
+			if d.Class != "" { // not a motion blob the network left unexplained
+				p.diag.detections.Add(d.Class)
+				p.diag.scores.add(d.Class, d.Score)
+			}
+		}
+	}
+	for _, v := range out {
+		if v.Class == "" {
+			p.diag.unclassed++
+		}
+	}
+	// A confirmed track missing from this frame's list is gone: it counts
+	// with the class it had last.
+	c := &p.diag
+	c.prev, c.live = c.live, c.prev[:0]
+	for _, tr := range p.tracks {
+		c.live = append(c.live, liveTrack{tr.ID, tr.Class})
+	}
+next:
+	for _, old := range c.prev {
+		for _, l := range c.live {
+			if l.id == old.id {
+				continue next
+			}
+		}
+		c.ended.Add(old.class)
+	}
+}
+
 // addUnexplainedBlobs adds, as detections without a class, the motion
 // blobs no detection of the network covers: a vehicle the network does not
 // recognise yet (half in the picture, seen from an odd angle) is then
 // tracked from when it starts moving, and gets its class when the network
-// sees it.
-func (p *Pipeline) addUnexplainedBlobs(blobs []image.Rectangle) {
+// sees it. It returns how many it added.
+func (p *Pipeline) addUnexplainedBlobs(blobs []image.Rectangle) int {
 	n := len(p.dets)
 next:
 	for _, b := range blobs {
@@ -383,6 +444,7 @@ next:
 		}
 		p.dets = append(p.dets, Detection{Box: b})
 	}
+	return len(p.dets) - n
 }
 
 // detectAll runs the network on the whole frame, or on each configured
@@ -424,6 +486,64 @@ func (p *Pipeline) Tracks() []*Track {
 		out[i] = tr.Clone()
 	}
 	return out
+}
+
+// Detections returns a copy of the last frame's detections (the network's,
+// and motion blobs without a class), for overlays.
+func (p *Pipeline) Detections() []Detection {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.dets)
+}
+
+// PhaseAt is the phase of the scene's signal at t, false when the scene
+// has none.
+func (p *Pipeline) PhaseAt(t time.Time) (Phase, bool) {
+	if p.phases == nil {
+		return "", false
+	}
+	return p.phases.PhaseAt(t), true
+}
+
+// Diagnostics returns what the pipeline saw and its rules decided so far;
+// the copy is the caller's.
+func (p *Pipeline) Diagnostics() Diagnostics {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	d := Diagnostics{
+		Mode:        p.cfg.Mode,
+		Frames:      p.stats.Frames,
+		Motion:      p.motion != nil,
+		Blobs:       p.stats.Blobs,
+		Unexplained: p.diag.unexplained,
+		Detections:  p.diag.detections,
+		Scores:      p.diag.scores,
+		Tracks:      p.diag.ended,
+		Violations:  p.stats.Violations,
+		Unclassed:   p.diag.unclassed,
+		notes:       p.diag.notes,
+	}
+	for _, l := range p.diag.live {
+		d.Tracks.Add(l.class)
+	}
+	// The lanes in the scene's order: two rules fill them.
+	for _, l := range p.cfg.Scene.Lanes {
+		if l.Direction != "" || len(l.Allowed) > 0 {
+			d.lane(l)
+		}
+	}
+	for _, r := range p.rules {
+		if u, ok := r.(interface{ Unwrap() Rule }); ok {
+			r = u.Unwrap()
+		}
+		if dr, ok := r.(diagnosed); ok {
+			dr.diagnose(&d)
+		}
+	}
+	if d.StopLine != nil && p.cfg.Scene.Signal != nil {
+		d.StopLine.Source = p.cfg.Scene.Signal.Source
+	}
+	return d
 }
 
 // Stats returns the counters.
