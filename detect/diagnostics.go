@@ -19,10 +19,11 @@ type Diagnostics struct {
 	// dnn with Deps.CountMotion, where its blobs are only counted).
 	Motion bool
 	// Blobs are the motion detector's blobs, summed over frames.
-	// Unexplained are those of mode both that no
-	// detection of the network covered, tracked without a class
-	// (Config.Blobs).
+	// Unexplained are those of mode both that no detection of the network
+	// covered; with BlobTracks (Config.Blobs) they were tracked without a
+	// class.
 	Blobs, Unexplained uint64
+	BlobTracks         bool
 	// Detections are the network's detections by class, summed over
 	// frames (modes dnn and both; riders folded into their machines).
 	Detections ClassCounts
@@ -245,6 +246,27 @@ func (d *Diagnostics) lane(l Lane) *LaneDiagnostics {
 	return &d.Lanes[len(d.Lanes)-1]
 }
 
+// addRules adds what the rules made for scene (RulesFor) decided.
+func (d *Diagnostics) addRules(scene Scene, rules []Rule) {
+	// The lanes in the scene's order: two rules fill them.
+	for _, l := range scene.Lanes {
+		if l.Direction != "" || len(l.Allowed) > 0 {
+			d.lane(l)
+		}
+	}
+	for _, r := range rules {
+		if u, ok := r.(interface{ Unwrap() Rule }); ok {
+			r = u.Unwrap()
+		}
+		if dr, ok := r.(diagnosed); ok {
+			dr.diagnose(d)
+		}
+	}
+	if d.StopLine != nil && scene.Signal != nil {
+		d.StopLine.Source = scene.Signal.Source
+	}
+}
+
 // configNotes are what the configuration alone says can never be judged:
 // classes asked of a mode that gives none, and distances that the speed
 // calibration's metres make longer than the road it covers (a distance
@@ -348,7 +370,7 @@ func (d Diagnostics) Reasons() []string {
 		out = append(out, fmt.Sprintf("the network found %.2f objects a frame where the motion detector found %.2f moving blobs: it misses much of what moves. Seen from above or from far away the network may not recognise vehicles: try detection mode motion (or both)",
 			perFrame(d.Detections.Total()), perFrame(d.Blobs)))
 	} else if d.Mode == ModeBoth && d.Blobs > 0 && float64(d.Unexplained) > unexplainedShare*float64(d.Blobs) {
-		out = append(out, fmt.Sprintf("the network explained only %.0f %% of the motion blobs (%d of %d): the rest were tracked without a class. Seen from above or far away the network may not recognise vehicles: detection mode motion, or dnn.max_region: 0 (the whole frame), may suit",
+		out = append(out, fmt.Sprintf("the network explained only %.0f %% of the motion blobs (%d of %d): Seen from above or far away the network may not recognise vehicles: detection mode motion, or dnn.max_region: 0 (the whole frame), may suit",
 			100*(1-float64(d.Unexplained)/float64(d.Blobs)), d.Blobs-d.Unexplained, d.Blobs))
 	}
 	if d.Mode != ModeMotion && d.Tracks.Total() > 0 && d.Tracks.Classed() == 0 {

@@ -348,9 +348,7 @@ func (p *Pipeline) Process(frame []byte, t time.Time) ([]Violation, error) {
 			return nil, err
 		}
 		p.dets = append(p.dets, dets...)
-		if p.cfg.Blobs {
-			p.diag.unexplained += uint64(p.addUnexplainedBlobs(blobs))
-		}
+		p.diag.unexplained += uint64(p.unexplainedBlobs(blobs, p.cfg.Blobs))
 	default:
 		p.dnn.Skip()
 	}
@@ -427,13 +425,13 @@ next:
 	}
 }
 
-// addUnexplainedBlobs adds, as detections without a class, the motion
-// blobs no detection of the network covers: a vehicle the network does not
-// recognise yet (half in the picture, seen from an odd angle) is then
-// tracked from when it starts moving, and gets its class when the network
-// sees it. It returns how many it added.
-func (p *Pipeline) addUnexplainedBlobs(blobs []image.Rectangle) int {
-	n := len(p.dets)
+// unexplainedBlobs counts the motion blobs no detection of the network
+// covers and, with add, adds them as detections without a class: a
+// vehicle the network does not recognise yet (half in the picture, seen
+// from an odd angle) is then tracked from when it starts moving, and gets
+// its class when the network sees it.
+func (p *Pipeline) unexplainedBlobs(blobs []image.Rectangle, add bool) int {
+	n, count := len(p.dets), 0
 next:
 	for _, b := range blobs {
 		area := b.Dx() * b.Dy()
@@ -442,9 +440,12 @@ next:
 				continue next
 			}
 		}
-		p.dets = append(p.dets, Detection{Box: b})
+		count++
+		if add {
+			p.dets = append(p.dets, Detection{Box: b})
+		}
 	}
-	return len(p.dets) - n
+	return count
 }
 
 // detectAll runs the network on the whole frame, or on each configured
@@ -514,6 +515,7 @@ func (p *Pipeline) Diagnostics() Diagnostics {
 		Mode:        p.cfg.Mode,
 		Frames:      p.stats.Frames,
 		Motion:      p.motion != nil,
+		BlobTracks:  p.cfg.Mode == ModeBoth && p.cfg.Blobs,
 		Blobs:       p.stats.Blobs,
 		Unexplained: p.diag.unexplained,
 		Detections:  p.diag.detections,
@@ -526,23 +528,7 @@ func (p *Pipeline) Diagnostics() Diagnostics {
 	for _, l := range p.diag.live {
 		d.Tracks.Add(l.class)
 	}
-	// The lanes in the scene's order: two rules fill them.
-	for _, l := range p.cfg.Scene.Lanes {
-		if l.Direction != "" || len(l.Allowed) > 0 {
-			d.lane(l)
-		}
-	}
-	for _, r := range p.rules {
-		if u, ok := r.(interface{ Unwrap() Rule }); ok {
-			r = u.Unwrap()
-		}
-		if dr, ok := r.(diagnosed); ok {
-			dr.diagnose(&d)
-		}
-	}
-	if d.StopLine != nil && p.cfg.Scene.Signal != nil {
-		d.StopLine.Source = p.cfg.Scene.Signal.Source
-	}
+	d.addRules(p.cfg.Scene, p.rules)
 	return d
 }
 

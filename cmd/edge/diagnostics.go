@@ -31,7 +31,10 @@ func writeDiagnostics(w io.Writer, camera string, d detect.Diagnostics, legal ev
 		case detect.ModeDNN:
 			fmt.Fprint(w, " (counted only: mode dnn does not use them)")
 		case detect.ModeBoth:
-			fmt.Fprintf(w, "; unexplained by the network, tracked without a class: %s a frame (%d)", mean(d.Unexplained), d.Unexplained)
+			fmt.Fprintf(w, "; unexplained by the network: %s a frame (%d)", mean(d.Unexplained), d.Unexplained)
+			if d.BlobTracks {
+				fmt.Fprint(w, ", tracked without a class")
+			}
 		}
 		fmt.Fprintln(w)
 	}
