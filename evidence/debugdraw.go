@@ -33,11 +33,12 @@ var (
 // and score; motion blobs (no class) are darker and unlabelled.
 func DrawDetections(pic *gocv.Mat, dets []detect.Detection) {
 	for _, d := range dets {
+		// Crisp (gocv's Rectangle smooths a thin line into the road).
 		if d.Class == "" {
-			gocv.Rectangle(pic, d.Box, debugColourBlob, 1)
+			gocv.RectangleWithParams(pic, d.Box, debugColourBlob, 1, gocv.Line8, 0)
 			continue
 		}
-		gocv.Rectangle(pic, d.Box, debugColourDetection, 1)
+		gocv.RectangleWithParams(pic, d.Box, debugColourDetection, 1, gocv.Line8, 0)
 		label(pic, fmt.Sprintf("%s %.2f", d.Class, d.Score), image.Pt(d.Box.Min.X, d.Box.Max.Y+11), debugColourDetection)
 	}
 }
