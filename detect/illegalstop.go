@@ -23,6 +23,7 @@ type IllegalStop struct {
 	ground ground
 	radius float64 // metres with a calibration, else pixels
 	tracks trackStates[stopTrack]
+	counts []ZoneDiagnostics // one per zone
 }
 
 type stopTrack struct {
@@ -32,6 +33,7 @@ type stopTrack struct {
 	last     time.Time  // the last time the ground point was at the stop
 	away     time.Time  // when the ground point last left the stop, zero while there
 	fired    bool
+	stoodIn  []bool // per zone: it stood still there for settled (counted)
 }
 
 // maxExcursion is how long a standing vehicle's ground point may seem to
@@ -54,7 +56,11 @@ func NewIllegalStop(zones []Zone, h *Homography, radius float64) *IllegalStop {
 			zs[i].MaxStop = DefaultMaxStop
 		}
 	}
-	return &IllegalStop{zones: zs, ground: ground{h}, radius: radius}
+	s := &IllegalStop{zones: zs, ground: ground{h}, radius: radius}
+	for _, z := range zs {
+		s.counts = append(s.counts, ZoneDiagnostics{Name: z.Name, MaxStop: z.MaxStop})
+	}
+	return s
 }
 
 // Check examines the points the confirmed tracks gained since the last
@@ -70,10 +76,20 @@ func (s *IllegalStop) Check(tracks []*Track, _ time.Time) []Violation {
 			return
 		}
 		z := s.zones[st.zone]
+		if p.T.Sub(st.start.T) >= settled {
+			if st.stoodIn == nil {
+				st.stoodIn = make([]bool, len(s.zones))
+			}
+			if !st.stoodIn[st.zone] {
+				st.stoodIn[st.zone] = true
+				s.counts[st.zone].Stopped++
+			}
+		}
 		if p.T.Sub(st.start.T) <= z.MaxStop {
 			return
 		}
 		st.fired = true
+		s.counts[st.zone].Over++
 		out = append(out, Violation{
 			Type:       TypeIllegalStop,
 			TrackID:    tr.ID,
@@ -119,3 +135,6 @@ func (s *IllegalStop) stillStanding(st *stopTrack, p TrackPoint) bool {
 	}
 	return false
 }
+
+// diagnose adds the zones' stops.
+func (s *IllegalStop) diagnose(d *Diagnostics) { d.Zones = append(d.Zones, s.counts...) }

@@ -28,10 +28,13 @@ type LaneWrongWay struct {
 	minDist []float64
 	ground  ground
 	tracks  trackStates[laneWrongWayTrack]
+	along   []uint64 // per lane: tracks that travelled along it
+	against []uint64 // per lane: its violations
 }
 
 type laneWrongWayTrack struct {
 	fired bool
+	along []bool // per lane: it travelled along the lane (counted)
 }
 
 // NewLaneWrongWay returns the rule for the validated lanes that have a
@@ -48,6 +51,8 @@ func NewLaneWrongWay(lanes []Lane, h *Homography) *LaneWrongWay {
 		w.dirs = append(w.dirs, dir)
 		w.minDist = append(w.minDist, laneDistance(l, h))
 	}
+	w.along = make([]uint64, len(w.lanes))
+	w.against = make([]uint64, len(w.lanes))
 	return w
 }
 
@@ -60,11 +65,22 @@ func (w *LaneWrongWay) Check(tracks []*Track, _ time.Time) []Violation {
 		if st.fired {
 			return
 		}
+		if st.along == nil {
+			st.along = make([]bool, len(w.lanes))
+		}
 		for li := range w.lanes {
-			if !w.against(li, path) {
+			switch w.travel(li, path) {
+			case 1:
+				if !st.along[li] {
+					st.along[li] = true
+					w.along[li]++
+				}
+				continue
+			case 0:
 				continue
 			}
 			st.fired = true
+			w.against[li]++
 			out = append(out, Violation{
 				Type:       TypeWrongWay,
 				TrackID:    tr.ID,
@@ -80,28 +96,36 @@ func (w *LaneWrongWay) Check(tracks []*Track, _ time.Time) []Violation {
 	return out
 }
 
-// against reports whether the newest point of path, in lane li, ends a
-// stretch of the lane's minimum distance travelled against its direction.
-func (w *LaneWrongWay) against(li int, path []TrackPoint) bool {
+// travel tells how the newest point of path, in lane li, ends a stretch
+// of the lane's minimum distance: -1 travelled against its direction, +1
+// along it (within 45° of it, the box moving forward: counted for the
+// diagnostics), 0 neither or not that far.
+func (w *LaneWrongWay) travel(li int, path []TrackPoint) int {
 	lane := w.lanes[li]
 	last := path[len(path)-1]
 	end := GroundPoint(last.Box)
 	if !insidePolygon(lane.Points, end) {
-		return false
+		return 0
 	}
 	for k := len(path) - 2; k >= 0; k-- {
 		start := GroundPoint(path[k].Box)
 		if !insidePolygon(lane.Points, start) {
-			return false // the stay in the lane is shorter than the distance
+			return 0 // the stay in the lane is shorter than the distance
 		}
 		if !(w.ground.dist(start, end) >= w.minDist[li]) {
 			continue
 		}
 		d := end.Sub(start)
 		dir := w.dirs[li]
-		return d.Dot(dir) < -againstCos*d.Len() && boxMovedAgainst(path[k].Box, last.Box, dir)
+		switch {
+		case d.Dot(dir) < -againstCos*d.Len() && boxMovedAgainst(path[k].Box, last.Box, dir):
+			return -1
+		case d.Dot(dir) > againstCos*d.Len() && boxMovedAgainst(path[k].Box, last.Box, dir.Scale(-1)):
+			return 1
+		}
+		return 0
 	}
-	return false
+	return 0
 }
 
 // boxMovedAgainst reports whether both ends of the box, measured along
@@ -117,4 +141,12 @@ func extentAlong(r image.Rectangle, d Point) (lo, hi float64) {
 	c := Center(r).Dot(d)
 	half := (float64(r.Dx())*math.Abs(d.X) + float64(r.Dy())*math.Abs(d.Y)) / 2
 	return c - half, c + half
+}
+
+// diagnose adds the lanes' travel along and against their direction.
+func (w *LaneWrongWay) diagnose(d *Diagnostics) {
+	for li, l := range w.lanes {
+		e := d.lane(l)
+		e.Along, e.Against = w.along[li], w.against[li]
+	}
 }

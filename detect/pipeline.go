@@ -140,6 +140,10 @@ type Deps struct {
 	Model    *models.Model
 	Phases   PhaseSource
 	TimeZone *time.Location
+	// CountMotion, in mode dnn, runs the motion detector as well, only to
+	// count its blobs for the diagnostics: how much of what moves the
+	// network finds (a replay sets it; nothing else changes).
+	CountMotion bool
 }
 
 // Stats counts what a pipeline has seen since it was created.
@@ -174,6 +178,7 @@ type Pipeline struct {
 	dnn      *DNN
 	colour   *ColourClassifier
 	pushed   *PushedPhases
+	phases   PhaseSource // the stop line's signal, nil without one
 	tracker  *SORT
 	rules    []Rule
 	dets     []Detection
@@ -182,6 +187,25 @@ type Pipeline struct {
 	lastFull time.Time
 	model    ModelVersion
 	stats    Stats
+	diag     pipelineCounts
+}
+
+// pipelineCounts are the diagnostics the pipeline counts itself (the rules
+// count theirs).
+type pipelineCounts struct {
+	unexplained uint64
+	detections  ClassCounts
+	scores      ClassScores
+	unclassed   uint64
+	ended       ClassCounts // confirmed tracks gone, by their last class
+	live, prev  []liveTrack // confirmed tracks after this frame and the one before
+	notes       []string
+}
+
+// liveTrack is a confirmed track's ID and class after a frame.
+type liveTrack struct {
+	id    int
+	class string
 }
 
 // ModelVersion names the model a pipeline runs, for the evidence.
@@ -210,7 +234,7 @@ func NewPipeline(cfg Config, deps Deps) (_ *Pipeline, err error) {
 		return nil, fmt.Errorf("frame buffer: %w", err)
 	}
 	p.bgr = gocv.NewMat()
-	if cfg.Mode != ModeDNN {
+	if cfg.Mode != ModeDNN || deps.CountMotion {
 		if p.motion, err = NewMotion(cfg.Motion, cfg.Width, cfg.Height); err != nil {
 			return nil, err
 		}
@@ -250,11 +274,13 @@ func NewPipeline(cfg Config, deps Deps) (_ *Pipeline, err error) {
 			phases = p.pushed
 		}
 	}
+	p.phases = phases
+	p.diag.notes = configNotes(cfg)
 	rc := cfg.Rules
 	rc.Frame = image.Rect(0, 0, cfg.Width, cfg.Height)
 	// Only the speeding rule reads the contact rows: without a speed
 	// calibration the frame loop does not look for them.
-	p.contact = p.motion != nil && cfg.Scene.Speed != nil
+	p.contact = p.motion != nil && cfg.Mode != ModeDNN && cfg.Scene.Speed != nil
 	rc.Contact = p.contact
 	if p.rules, err = RulesFor(cfg.Scene, phases, rc); err != nil {
 		return nil, err
@@ -322,9 +348,7 @@ func (p *Pipeline) Process(frame []byte, t time.Time) ([]Violation, error) {
 			return nil, err
 		}
 		p.dets = append(p.dets, dets...)
-		if p.cfg.Blobs {
-			p.addUnexplainedBlobs(blobs)
-		}
+		p.diag.unexplained += uint64(p.unexplainedBlobs(blobs, p.cfg.Blobs))
 	default:
 		p.dnn.Skip()
 	}
@@ -360,19 +384,54 @@ func (p *Pipeline) Process(frame []byte, t time.Time) ([]Violation, error) {
 	}
 	p.stats.LiveTracks = len(p.tracks)
 	p.stats.Violations += uint64(len(out))
+	p.count(out)
 	if p.motion != nil {
 		p.stats.MotionResets = p.motion.Resets()
 	}
 	return out, nil
 }
 
-// addUnexplainedBlobs adds, as detections without a class, the motion
-// blobs no detection of the network covers: a vehicle the network does not
-// recognise yet (half in the picture, seen from an odd angle) is then
-// tracked from when it starts moving, and gets its class when the network
-// sees it.
-func (p *Pipeline) addUnexplainedBlobs(blobs []image.Rectangle) {
-	n := len(p.dets)
+// count adds the frame's detections, tracks and violations to the
+// diagnostics, without allocating once the buffers have grown.
+func (p *Pipeline) count(out []Violation) {
+	if p.dnn != nil {
+		for _, d := range p.dets {
+			if d.Class != "" { // not a motion blob the network left unexplained
+				p.diag.detections.Add(d.Class)
+				p.diag.scores.add(d.Class, d.Score)
+			}
+		}
+	}
+	for _, v := range out {
+		if v.Class == "" {
+			p.diag.unclassed++
+		}
+	}
+	// A confirmed track missing from this frame's list is gone: it counts
+	// with the class it had last.
+	c := &p.diag
+	c.prev, c.live = c.live, c.prev[:0]
+	for _, tr := range p.tracks {
+		c.live = append(c.live, liveTrack{tr.ID, tr.Class})
+	}
+next:
+	for _, old := range c.prev {
+		for _, l := range c.live {
+			if l.id == old.id {
+				continue next
+			}
+		}
+		c.ended.Add(old.class)
+	}
+}
+
+// unexplainedBlobs counts the motion blobs no detection of the network
+// covers and, with add, adds them as detections without a class: a
+// vehicle the network does not recognise yet (half in the picture, seen
+// from an odd angle) is then tracked from when it starts moving, and gets
+// its class when the network sees it.
+func (p *Pipeline) unexplainedBlobs(blobs []image.Rectangle, add bool) int {
+	n, count := len(p.dets), 0
 next:
 	for _, b := range blobs {
 		area := b.Dx() * b.Dy()
@@ -381,8 +440,12 @@ next:
 				continue next
 			}
 		}
-		p.dets = append(p.dets, Detection{Box: b})
+		count++
+		if add {
+			p.dets = append(p.dets, Detection{Box: b})
+		}
 	}
+	return count
 }
 
 // detectAll runs the network on the whole frame, or on each configured
@@ -424,6 +487,49 @@ func (p *Pipeline) Tracks() []*Track {
 		out[i] = tr.Clone()
 	}
 	return out
+}
+
+// Detections returns a copy of the last frame's detections (the network's,
+// and motion blobs without a class), for overlays.
+func (p *Pipeline) Detections() []Detection {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.dets)
+}
+
+// PhaseAt is the phase of the scene's signal at t, false when the scene
+// has none.
+func (p *Pipeline) PhaseAt(t time.Time) (Phase, bool) {
+	if p.phases == nil {
+		return "", false
+	}
+	return p.phases.PhaseAt(t), true
+}
+
+// Diagnostics returns what the pipeline saw and its rules decided so far;
+// the copy is the caller's.
+func (p *Pipeline) Diagnostics() Diagnostics {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	d := Diagnostics{
+		Mode:        p.cfg.Mode,
+		Frames:      p.stats.Frames,
+		Motion:      p.motion != nil,
+		BlobTracks:  p.cfg.Mode == ModeBoth && p.cfg.Blobs,
+		Blobs:       p.stats.Blobs,
+		Unexplained: p.diag.unexplained,
+		Detections:  p.diag.detections,
+		Scores:      p.diag.scores,
+		Tracks:      p.diag.ended,
+		Violations:  p.stats.Violations,
+		Unclassed:   p.diag.unclassed,
+		notes:       p.diag.notes,
+	}
+	for _, l := range p.diag.live {
+		d.Tracks.Add(l.class)
+	}
+	d.addRules(p.cfg.Scene, p.rules)
+	return d
 }
 
 // Stats returns the counters.

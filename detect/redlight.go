@@ -72,12 +72,19 @@ type RedLight struct {
 	// pending holds the violations whose stage or red-end grace is not
 	// decided yet, by track ID; they outlive their track.
 	pending map[int]*Violation
+	// counts and confirmCounts are what the rule decided, for the
+	// diagnostics.
+	counts        StopLineDiagnostics
+	confirmCounts LineDiagnostics
 }
 
 type redLightTrack struct {
 	side, confirmSide crossingSide
 	// judged: the track crossed on red once; it is never judged again.
 	judged bool
+	// confirmed and confirmedAgainst: it crossed the confirm line the
+	// allowed way, against it (counted once each).
+	confirmed, confirmedAgainst bool
 	// still is where the track was when it last moved by more than the
 	// stop radius, since it crossed.
 	still TrackPoint
@@ -101,11 +108,13 @@ func NewRedLight(stop Line, phases PhaseSource, cfg RedLightConfig) *RedLight {
 			judgedBy(contactFunc(cfg.Point, stop.Allowed)),
 		phases:  phases,
 		pending: make(map[int]*Violation),
+		counts:  StopLineDiagnostics{Name: stop.Name},
 	}
 	if cl := cfg.ConfirmLine; cl != nil {
 		c := newSegmentCrossing(cl.From, cl.To, cl.allowedNormal(), cfg.Margin).
 			judgedBy(contactFunc(cfg.Point, cl.Allowed))
 		r.confirm = &c
+		r.confirmCounts = LineDiagnostics{Name: cl.Name, Allowed: cl.Allowed}
 	}
 	return r
 }
@@ -114,10 +123,26 @@ func NewRedLight(stop Line, phases PhaseSource, cfg RedLightConfig) *RedLight {
 // call and reports the violations decided by now, the time of the
 // newest frame. Tracks missing from the list are gone.
 func (r *RedLight) Check(tracks []*Track, now time.Time) []Violation {
+	r.counts.Phases.add(r.phases.PhaseAt(now))
 	r.tracks.newPoints(tracks, func(tr *Track, st *redLightTrack, i int) {
 		path := tr.Trajectory[:i+1]
 		p := path[i]
-		confirmed := r.confirm != nil && r.confirm.step(&st.confirmSide, p) == 1
+		confirmed := false
+		if r.confirm != nil {
+			switch r.confirm.step(&st.confirmSide, p) {
+			case 1:
+				confirmed = true
+				if !st.confirmed {
+					st.confirmed = true
+					r.confirmCounts.Crossed++
+				}
+			case -1:
+				if !st.confirmedAgainst {
+					st.confirmedAgainst = true
+					r.confirmCounts.Against++
+				}
+			}
+		}
 		if v := r.pending[tr.ID]; v != nil {
 			r.follow(v, st, path, confirmed)
 			return
@@ -126,9 +151,20 @@ func (r *RedLight) Check(tracks []*Track, now time.Time) []Violation {
 			return
 		}
 		tc, xy := r.cross.crossingAt(path, 1)
+		switch r.phases.PhaseAt(tc) {
+		case PhaseUnknown:
+			r.counts.Unknown++
+		case PhaseRed:
+			if !r.isRed(tc) {
+				r.counts.RedGrace++
+			}
+		default:
+			r.counts.GreenAmber++
+		}
 		if !r.isRed(tc) {
 			return
 		}
+		r.counts.Red++
 		st.judged, st.still = true, p
 		v := &Violation{
 			Type:       TypeRedLight,
@@ -208,7 +244,12 @@ func (r *RedLight) decide(tracks []*Track, now time.Time) []Violation {
 		}
 		delete(r.pending, id)
 		if r.redEndsWithinGrace(v.Time) {
+			r.counts.Forgiven++
 			continue
+		}
+		r.counts.Reported++
+		if rl.Stage == StageRanThrough {
+			r.counts.RanThrough++
 		}
 		out = append(out, *v)
 	}
@@ -235,4 +276,14 @@ func (r *RedLight) redEndsWithinGrace(t time.Time) bool {
 	}
 	end := t.Add(r.cfg.RedEndGrace)
 	return r.phases.PhaseAt(end) != PhaseRed || !r.phases.ChangedAt(end).Equal(r.phases.ChangedAt(t))
+}
+
+// diagnose adds the stop line's crossings by phase and the confirm line's.
+func (r *RedLight) diagnose(d *Diagnostics) {
+	c := r.counts
+	d.StopLine = &c
+	if r.confirm != nil {
+		cc := r.confirmCounts
+		d.ConfirmLine = &cc
+	}
 }

@@ -32,11 +32,13 @@ type RestrictedLane struct {
 	minDist []float64
 	ground  ground
 	tracks  trackStates[restrictedTrack]
+	counts  []restrictedCounts // one per lane
 }
 
 type restrictedTrack struct {
-	stays []laneStay // one per lane
-	fired bool
+	stays  []laneStay      // one per lane
+	judged []laneJudgement // one per lane
+	fired  bool
 }
 
 // laneStay is a track's current stay in one lane.
@@ -57,6 +59,7 @@ func NewRestrictedLane(lanes []Lane, h *Homography) *RestrictedLane {
 		r.lanes = append(r.lanes, l)
 		r.minDist = append(r.minDist, laneDistance(l, h))
 	}
+	r.counts = make([]restrictedCounts, len(r.lanes))
 	return r
 }
 
@@ -79,6 +82,7 @@ func (r *RestrictedLane) Check(tracks []*Track, _ time.Time) []Violation {
 	r.tracks.newPoints(tracks, func(tr *Track, st *restrictedTrack, i int) {
 		if st.stays == nil {
 			st.stays = make([]laneStay, len(r.lanes))
+			st.judged = make([]laneJudgement, len(r.lanes))
 		}
 		p := tr.Trajectory[i]
 		g := GroundPoint(p.Box)
@@ -92,18 +96,27 @@ func (r *RestrictedLane) Check(tracks []*Track, _ time.Time) []Violation {
 				stay.in, stay.entry = true, p
 				continue
 			}
-			// The class is read now, not at entry: the detector's
-			// vote may only have settled on it since.
-			if st.fired || tr.Class == "" || slices.Contains(l.Allowed, tr.Class) {
+			if st.judged[li].kind == judgedReported {
 				continue
 			}
 			if !(r.ground.dist(GroundPoint(stay.entry.Box), g) >= r.minDist[li]) {
 				continue
 			}
-			if !r.Frame.Empty() && !p.Box.In(r.Frame.Inset(edgeMargin)) {
+			// The class is read now, not at entry: the detector's
+			// vote may only have settled on it since.
+			switch {
+			case tr.Class == "":
+				r.judge(li, &st.judged[li], judgedUnclassed, "")
+				continue
+			case slices.Contains(l.Allowed, tr.Class):
+				r.judge(li, &st.judged[li], judgedAllowed, tr.Class)
+				continue
+			case st.fired || !r.Frame.Empty() && !p.Box.In(r.Frame.Inset(edgeMargin)):
+				r.judge(li, &st.judged[li], judgedNotAllowed, tr.Class)
 				continue
 			}
 			st.fired = true
+			r.judge(li, &st.judged[li], judgedReported, tr.Class)
 			out = append(out, Violation{
 				Type:       TypeRestrictedLane,
 				TrackID:    tr.ID,
@@ -116,6 +129,66 @@ func (r *RestrictedLane) Check(tracks []*Track, _ time.Time) []Violation {
 		}
 	})
 	return out
+}
+
+// Kinds of laneJudgement.
+const (
+	judgedNone = iota
+	judgedUnclassed
+	judgedAllowed
+	judgedNotAllowed
+	judgedReported // a violation: final
+)
+
+// laneJudgement is how a track that travelled a lane's minimum distance
+// in it was last counted, so that a class settled later moves its count
+// rather than adding one.
+type laneJudgement struct {
+	kind  int
+	class string
+}
+
+// judge counts the track in lane li as kind, class, taking back how it
+// was counted before.
+func (r *RestrictedLane) judge(li int, j *laneJudgement, kind int, class string) {
+	if j.kind == kind && j.class == class {
+		return
+	}
+	c := &r.counts[li]
+	switch j.kind {
+	case judgedUnclassed:
+		c.unclassed--
+	case judgedAllowed:
+		c.allowed.remove(j.class)
+	case judgedNotAllowed:
+		c.notAllowed.remove(j.class)
+	}
+	switch kind {
+	case judgedUnclassed:
+		c.unclassed++
+	case judgedAllowed:
+		c.allowed.Add(class)
+	case judgedNotAllowed:
+		c.notAllowed.Add(class)
+	case judgedReported:
+		c.notAllowed.Add(class)
+		c.reported++
+	}
+	j.kind, j.class = kind, class
+}
+
+// restrictedCounts are one lane's counts (LaneDiagnostics).
+type restrictedCounts struct {
+	allowed, notAllowed ClassCounts
+	unclassed, reported uint64
+}
+
+// diagnose adds the lanes' vehicles by class.
+func (r *RestrictedLane) diagnose(d *Diagnostics) {
+	for li, l := range r.lanes {
+		e, c := d.lane(l), r.counts[li]
+		e.AllowedClass, e.NotAllowed, e.Unclassed, e.Reported = c.allowed, c.notAllowed, c.unclassed, c.reported
+	}
 }
 
 // edgeMargin is how close to the frame's edge a box may come and still be

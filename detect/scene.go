@@ -253,10 +253,10 @@ type SignalPlan struct {
 }
 
 // Vehicle classes a lane can allow, as the detectors name them.
-var vehicleClasses = []string{"car", "motorbike", "bus", "truck", "bicycle", "person"}
+var vehicleClasses = [...]string{"car", "motorbike", "bus", "truck", "bicycle", "person"}
 
 // IsVehicleClass reports whether c is a class the detectors name.
-func IsVehicleClass(c string) bool { return slices.Contains(vehicleClasses, c) }
+func IsVehicleClass(c string) bool { return slices.Contains(vehicleClasses[:], c) }
 
 // Signal sources.
 const (
@@ -338,8 +338,8 @@ func (s Scene) Validate(width, height int) error {
 			bad("%s.direction: %q is not one of up, down, left, right", path, l.Direction)
 		}
 		for j, c := range l.Allowed {
-			if !slices.Contains(vehicleClasses, c) {
-				bad("%s.allowed_classes[%d]: %q is not one of %s", path, j, c, strings.Join(vehicleClasses, ", "))
+			if !slices.Contains(vehicleClasses[:], c) {
+				bad("%s.allowed_classes[%d]: %q is not one of %s", path, j, c, strings.Join(vehicleClasses[:], ", "))
 			}
 		}
 		if l.MinDistance < 0 {

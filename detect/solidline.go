@@ -15,6 +15,7 @@ type SolidLine struct {
 	lines  []Polyline
 	segs   []solidSegment
 	tracks trackStates[solidTrack]
+	counts []SolidLineDiagnostics // one per line
 }
 
 // solidSegment is one segment of one line.
@@ -34,6 +35,7 @@ type solidTrack struct {
 func NewSolidLine(lines []Polyline, margin float64) *SolidLine {
 	s := &SolidLine{lines: slices.Clone(lines)}
 	for li, l := range s.lines {
+		s.counts = append(s.counts, SolidLineDiagnostics{Name: l.Name})
 		for k := 1; k < len(l.Points); k++ {
 			a, b := l.Points[k-1], l.Points[k]
 			along := b.Sub(a)
@@ -55,10 +57,14 @@ func (s *SolidLine) Check(tracks []*Track, _ time.Time) []Violation {
 		path := tr.Trajectory[:i+1]
 		for k, seg := range s.segs {
 			dir := seg.cross.step(&st.sides[k], path[i])
+			if dir != 0 {
+				s.counts[seg.line].Crossings++
+			}
 			if dir == 0 || st.fired {
 				continue
 			}
 			st.fired = true
+			s.counts[seg.line].Reported++
 			out = append(out, Violation{
 				Type:       TypeSolidLine,
 				TrackID:    tr.ID,
@@ -72,3 +78,6 @@ func (s *SolidLine) Check(tracks []*Track, _ time.Time) []Violation {
 	})
 	return out
 }
+
+// diagnose adds the lines' crossings.
+func (s *SolidLine) diagnose(d *Diagnostics) { d.SolidLines = append(d.SolidLines, s.counts...) }

@@ -33,10 +33,12 @@ type Speeding struct {
 	minDist float64 // metres
 	tracks  trackStates[speedingTrack]
 	path    []TrackPoint // scratch: the stretch being measured
+	counts  SpeedDiagnostics
 }
 
 type speedingTrack struct {
-	fired bool
+	fired    bool
+	measured bool // a speed was read (counted)
 	// clean is the index of the first trajectory point since the vehicle
 	// was last overlapped by another: a box cut or stretched by a vehicle
 	// in front has no true bottom edge, so the stretch restarts after it.
@@ -63,7 +65,8 @@ func NewSpeeding(sp Speed) (*Speeding, error) {
 	if len(zone) == 0 {
 		zone = sp.Image[:]
 	}
-	return &Speeding{h: h, zone: zone, limit: sp.LimitKmh, over: sp.LimitKmh + sp.ToleranceKmh, minDist: minDist}, nil
+	return &Speeding{h: h, zone: zone, limit: sp.LimitKmh, over: sp.LimitKmh + sp.ToleranceKmh, minDist: minDist,
+		counts: SpeedDiagnostics{LimitKmh: sp.LimitKmh, ThresholdKmh: sp.LimitKmh + sp.ToleranceKmh, MinDistanceM: minDist}}, nil
 }
 
 // Check measures every point the confirmed tracks gained since the last
@@ -94,11 +97,19 @@ func (s *Speeding) Check(tracks []*Track, t time.Time) []Violation {
 		s.path = path
 		fit, ok := FitSpeed(path, s.h, s.minDist)
 		kmh := fit.Kmh
+		if ok {
+			if !st.measured {
+				st.measured = true
+				s.counts.Measured++
+			}
+			s.counts.FastestKmh = max(s.counts.FastestKmh, kmh)
+		}
 		if !ok || kmh-speedConfidence*fit.StdErrKmh <= s.over || !s.consistent(path, kmh) {
 			return
 		}
 		end := s.lastUsable(path)
 		st.fired = true
+		s.counts.Over++
 		out = append(out, Violation{
 			Type:     TypeSpeeding,
 			TrackID:  tr.ID,
@@ -195,4 +206,10 @@ func overlapped(tr *Track, tracks []*Track) bool {
 		}
 	}
 	return false
+}
+
+// diagnose adds the speeds measured.
+func (s *Speeding) diagnose(d *Diagnostics) {
+	c := s.counts
+	d.Speed = &c
 }

@@ -35,12 +35,14 @@ type WrongWay struct {
 	lines   []Line
 	crosses []segmentCrossing // one per line; side +1 is where allowed crossings end
 	tracks  trackStates[wrongWayTrack]
+	counts  []LineDiagnostics // one per line
 }
 
 // wrongWayTrack is what the rule remembers about one track.
 type wrongWayTrack struct {
-	sides []crossingSide // one per line
-	fired []bool         // one per line: its violation was reported
+	sides   []crossingSide // one per line
+	fired   []bool         // one per line: its violation was reported
+	crossed []bool         // one per line: it crossed the allowed way
 }
 
 // NewWrongWay returns the rule for the given lines, which must have been
@@ -49,6 +51,7 @@ func NewWrongWay(lines []Line, cfg WrongWayConfig) *WrongWay {
 	w := &WrongWay{lines: slices.Clone(lines)}
 	for _, l := range w.lines {
 		w.crosses = append(w.crosses, newSegmentCrossing(l.From, l.To, l.allowedNormal(), cfg.Margin))
+		w.counts = append(w.counts, LineDiagnostics{Name: l.Name, Allowed: l.Allowed})
 	}
 	return w
 }
@@ -62,14 +65,21 @@ func (w *WrongWay) Check(tracks []*Track, _ time.Time) []Violation {
 		if st.sides == nil {
 			st.sides = make([]crossingSide, len(w.lines))
 			st.fired = make([]bool, len(w.lines))
+			st.crossed = make([]bool, len(w.lines))
 		}
 		path := tr.Trajectory[:i+1]
 		for li, c := range w.crosses {
 			// -1: onto the side an allowed crossing starts from.
-			if c.step(&st.sides[li], path[i]) != -1 || st.fired[li] {
+			dir := c.step(&st.sides[li], path[i])
+			if dir == 1 && !st.crossed[li] {
+				st.crossed[li] = true
+				w.counts[li].Crossed++
+			}
+			if dir != -1 || st.fired[li] {
 				continue
 			}
 			st.fired[li] = true
+			w.counts[li].Against++
 			out = append(out, Violation{
 				Type:       TypeWrongWay,
 				TrackID:    tr.ID,
@@ -82,3 +92,6 @@ func (w *WrongWay) Check(tracks []*Track, _ time.Time) []Violation {
 	})
 	return out
 }
+
+// diagnose adds the lines' crossings.
+func (w *WrongWay) diagnose(d *Diagnostics) { d.Lines = append(d.Lines, w.counts...) }

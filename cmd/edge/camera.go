@@ -61,7 +61,7 @@ func (c *camera) Start() error {
 	if err != nil {
 		return fmt.Errorf("camera %s: %w", c.cfg.ID, err)
 	}
-	c.pipe, err = newPipeline(c.cfg, c.loc)
+	c.pipe, err = newPipeline(c.cfg, c.loc, false)
 	if err != nil {
 		c.dec.Close()
 		return err

@@ -18,9 +18,10 @@ import (
 // frames come from and which clock dates them.
 
 // newPipeline makes a camera's detection pipeline for its detection size
-// and scene.
-func newPipeline(cc ops.Camera, loc *time.Location) (*detect.Pipeline, error) {
-	p, err := detect.NewPipeline(cc.PipelineConfig(), detect.Deps{TimeZone: loc})
+// and scene. countMotion (replay, for its diagnostics) runs the motion
+// detector in mode dnn too, only to count what moves.
+func newPipeline(cc ops.Camera, loc *time.Location, countMotion bool) (*detect.Pipeline, error) {
+	p, err := detect.NewPipeline(cc.PipelineConfig(), detect.Deps{TimeZone: loc, CountMotion: countMotion})
 	if err != nil {
 		return nil, fmt.Errorf("camera %s: %w", cc.ID, err)
 	}

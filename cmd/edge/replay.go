@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/stopline/stopline/detect"
 	"github.com/stopline/stopline/evidence"
 	"github.com/stopline/stopline/ingest"
 	"github.com/stopline/stopline/ops"
@@ -53,6 +54,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	keyPath := fl.String("key", "", "sign manifests with this Ed25519 key (default: a fixed, public replay key, so runs are reproducible)")
 	startText := fl.String("start", defaultReplayStart, "wall-clock time of the file's PTS 0, RFC 3339: a frame's time is start + its PTS")
 	logLevel := fl.String("log-level", "info", "debug, info, warn or error")
+	debugVideo := fl.String("debug-video", "", "also write every processed frame, at the detection size, with the scene, detections, tracks and signal phase drawn, to this MP4 file (H.264, by ffmpeg)")
 	usageOf(fl, "replay")
 	if err := fl.Parse(args); err != nil {
 		return err
@@ -103,21 +105,26 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// one kills it.
 	defer context.AfterFunc(ctx, func() { signal.Reset(os.Interrupt, syscall.SIGTERM) })()
 	r := &replay{
-		Config:   cfg,
-		Camera:   cam,
-		Clip:     clip,
-		Start:    start,
-		Events:   *eventsPath,
-		Evidence: *evidenceDir,
-		Signer:   signer,
-		Software: "stopline-edge/" + version,
-		Log:      log.With("camera", cam.ID),
+		Config:     cfg,
+		Camera:     cam,
+		Clip:       clip,
+		Start:      start,
+		Events:     *eventsPath,
+		Evidence:   *evidenceDir,
+		Signer:     signer,
+		Software:   "stopline-edge/" + version,
+		Log:        log.With("camera", cam.ID),
+		DebugVideo: *debugVideo,
 	}
 	sum, err := r.Run(ctx)
 	if err != nil {
 		return fmt.Errorf("replay %s: %w", *input, err)
 	}
 	fmt.Fprintln(stdout, sum.String())
+	writeDiagnostics(stdout, cam.ID, sum.Diagnostics, cam.Legal)
+	if sum.DebugVideo != "" {
+		fmt.Fprintf(stdout, "debug video: %s (%d frames, %dx%d)\n", sum.DebugVideo, sum.DebugFrames, cam.Detect.Width, cam.Detect.Height)
+	}
 	if sum.Interrupted {
 		return fmt.Errorf("replay %s: interrupted after %.1f s of video; the events of what was replayed are in %s",
 			*input, sum.Replayed.Seconds(), *eventsPath)
@@ -158,6 +165,9 @@ type replay struct {
 	Signer   *evidence.Signer
 	Software string
 	Log      *slog.Logger
+	// DebugVideo, when set, is the MP4 file every processed frame is
+	// drawn into (--debug-video).
+	DebugVideo string
 }
 
 // replaySummary is what a replay did.
@@ -173,6 +183,11 @@ type replaySummary struct {
 	Took     time.Duration
 	// Interrupted: a signal stopped the replay before the end of the file.
 	Interrupted bool
+	// Diagnostics is what the pipeline saw and its rules decided.
+	Diagnostics detect.Diagnostics
+	// DebugVideo is the debug video written ("" none) and its frames.
+	DebugVideo  string
+	DebugFrames int
 }
 
 func (s replaySummary) String() string {
@@ -262,7 +277,7 @@ func (r *replay) Run(ctx context.Context) (sum replaySummary, err error) {
 		return sum, fmt.Errorf("camera %s: %w", cc.ID, err)
 	}
 	defer dec.Close()
-	pipe, err := newPipeline(cc, loc)
+	pipe, err := newPipeline(cc, loc, true)
 	if err != nil {
 		return sum, err
 	}
@@ -283,6 +298,21 @@ func (r *replay) Run(ctx context.Context) (sum replaySummary, err error) {
 		}
 	}()
 	loop := &frameLoop{camera: cc.ID, pipe: pipe, builder: builder, log: r.Log}
+	var debug *debugVideo
+	if r.DebugVideo != "" {
+		fps := 0.0
+		if r.Clip.Duration > 0 {
+			fps = float64(len(r.Clip.AUs)) / r.Clip.Duration.Seconds()
+		}
+		if debug, err = openDebugVideo(r.DebugVideo, cc, fps); err != nil {
+			return sum, err
+		}
+		defer func() {
+			if debug != nil {
+				debug.close()
+			}
+		}()
+	}
 
 	// ends holds the post-roll end of every violation submitted, in
 	// submission order (the builder's order); built counts those the
@@ -319,6 +349,9 @@ func (r *replay) Run(ctx context.Context) (sum replaySummary, err error) {
 		for _, v := range loop.process(&f) {
 			sum.Violations[v.Type]++
 			ends = append(ends, v.Time.Add(postRoll))
+		}
+		if debug != nil {
+			debug.write(&f, pipe)
 		}
 		return settle()
 	}
@@ -371,6 +404,15 @@ func (r *replay) Run(ctx context.Context) (sum replaySummary, err error) {
 	sum.Frames = loop.processed.Load()
 	if !sum.Interrupted {
 		sum.Replayed = sum.Video
+	}
+	sum.Diagnostics = pipe.Diagnostics()
+	if debug != nil {
+		sum.DebugVideo, sum.DebugFrames = r.DebugVideo, debug.frames
+		err := debug.close()
+		debug = nil
+		if err != nil {
+			return sum, err
+		}
 	}
 
 	// The end of the file: what is still waiting for its post-roll is

@@ -241,7 +241,7 @@ func replayTracks(t *testing.T, camera, path string, cc ops.Camera, extra []*det
 		t.Fatal(err)
 	}
 	defer dec.Close()
-	pipe, err := newPipeline(cc, time.UTC)
+	pipe, err := newPipeline(cc, time.UTC, false)
 	if err != nil {
 		t.Fatal(err)
 	}
