@@ -39,7 +39,7 @@ func DrawDetections(pic *gocv.Mat, dets []detect.Detection) {
 			continue
 		}
 		gocv.RectangleWithParams(pic, d.Box, debugColourDetection, 1, gocv.Line8, 0)
-		label(pic, fmt.Sprintf("%s %.2f", d.Class, d.Score), image.Pt(d.Box.Min.X, d.Box.Max.Y+11), debugColourDetection)
+		pen{k: 1}.label(pic, fmt.Sprintf("%s %.2f", d.Class, d.Score), image.Pt(d.Box.Min.X, d.Box.Max.Y+11), debugColourDetection)
 	}
 }
 
@@ -60,7 +60,7 @@ func DrawTracks(pic *gocv.Mat, tracks []*detect.Track) {
 		if tr.Class != "" {
 			name += " " + tr.Class
 		}
-		label(pic, name, image.Pt(tr.Box.Min.X, tr.Box.Min.Y-4), c)
+		pen{k: 1}.label(pic, name, image.Pt(tr.Box.Min.X, tr.Box.Min.Y-4), c)
 	}
 }
 

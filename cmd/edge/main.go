@@ -80,7 +80,7 @@ func commands() []command {
 			"edge verify -pub device.pub [-config edge.yaml | -s3-endpoint host:port] TARGET...",
 			"TARGET is a package folder, a folder tree of packages, or s3://bucket/prefix", noCtx(runVerify)},
 		{"replay", "run a camera's pipeline over a video file, as fast as it goes",
-			"edge replay --config FILE --camera ID --input VIDEO --events OUT.jsonl [--evidence DIR] [--key FILE] [--start TIME]", "", runReplay},
+			"edge replay --config FILE --camera ID --input VIDEO --events OUT.jsonl [--evidence DIR] [--key FILE] [--start TIME] [--debug-video OUT.mp4]", "", runReplay},
 		{"eval", "precision and recall of events against labelled violations",
 			"edge eval --labels FILE --events FILE [--camera ID] [--tolerance 1s] [--min-precision P] [--min-recall R] [--min-cases N]",
 			"The label format: testdata/labels/README.md.", noCtx(runEval)},

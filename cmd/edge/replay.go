@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -113,6 +114,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Evidence:   *evidenceDir,
 		Signer:     signer,
 		Software:   "stopline-edge/" + version,
+		BaseLog:    log,
 		Log:        log.With("camera", cam.ID),
 		DebugVideo: *debugVideo,
 	}
@@ -165,6 +167,9 @@ type replay struct {
 	Signer   *evidence.Signer
 	Software string
 	Log      *slog.Logger
+	// BaseLog is Log without the camera: the outbox's lines name it
+	// themselves (a worker's outbox serves every camera).
+	BaseLog *slog.Logger
 	// DebugVideo, when set, is the MP4 file every processed frame is
 	// drawn into (--debug-video).
 	DebugVideo string
@@ -266,7 +271,7 @@ func (r *replay) Run(ctx context.Context) (sum replaySummary, err error) {
 	// Never drop clips: the outbox is drained at the end, and what it
 	// would drop would depend on how fast delivery ran.
 	oc.MaxBytes = math.MaxInt64
-	outbox := &evidence.Outbox{Config: oc, Store: evidence.DirStore{Root: storeRoot}, Publisher: events, Signer: r.Signer, Log: r.Log}
+	outbox := &evidence.Outbox{Config: oc, Store: evidence.DirStore{Root: storeRoot}, Publisher: events, Signer: r.Signer, Log: cmp.Or(r.BaseLog, r.Log)}
 	if err := outbox.Start(); err != nil {
 		return sum, err
 	}
