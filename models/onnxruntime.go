@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -43,7 +44,8 @@ const howToGetONNXRuntime = "run `make onnxruntime` in the source tree (it fetch
 // the scores; a truncated one crashes the process). It looks at, in order:
 // $STOPLINE_ONNXRUNTIME_LIB (when set, only there), ONNXRuntimeImagePath,
 // and .cache/onnxruntime/ in the working directory or the nearest parent
-// holding go.mod (tests run in their package's folder).
+// holding go.mod (tests run in their package's folder), then the same
+// from the executable's folder (bin/edge of a source tree).
 func ONNXRuntimeLibrary() (string, error) {
 	if p := os.Getenv(ONNXRuntimeEnv); p != "" {
 		return p, VerifyONNXRuntime(p)
@@ -52,10 +54,24 @@ func ONNXRuntimeLibrary() (string, error) {
 	if _, err := os.Stat(ONNXRuntimeImagePath); err == nil {
 		return ONNXRuntimeImagePath, VerifyONNXRuntime(ONNXRuntimeImagePath)
 	}
+	// The working directory's tree first (tests run in their package's
+	// folder), then the executable's (bin/edge of a source tree, run from
+	// anywhere).
+	var starts []string
 	if dir, err := os.Getwd(); err == nil {
+		starts = append(starts, dir)
+	}
+	if exe, err := os.Executable(); err == nil {
+		if exe, err = filepath.EvalSymlinks(exe); err == nil {
+			starts = append(starts, filepath.Dir(exe))
+		}
+	}
+	for _, dir := range starts {
 		for {
 			p := filepath.Join(dir, onnxRuntimeCache)
-			looked = append(looked, p)
+			if !slices.Contains(looked, p) {
+				looked = append(looked, p)
+			}
 			if _, err := os.Stat(p); err == nil {
 				return p, VerifyONNXRuntime(p)
 			}

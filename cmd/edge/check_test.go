@@ -85,3 +85,37 @@ cameras:
 		})
 	}
 }
+
+// A camera on ONNX Runtime without its library: check says so, as the
+// camera would fail to start in run.
+func TestCheckFindsTheONNXRuntimeLibraryMissing(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("STOPLINE_ONNXRUNTIME_LIB", filepath.Join(dir, "none.so.1"))
+	doc := fmt.Sprintf(`output: {key: %[1]s/device.key, create_key: true, events: %[1]s/events.jsonl, evidence: %[1]s/evidence, outbox: {dir: %[1]s/outbox}}
+cameras:
+  - id: cam-01
+    url: rtsp://127.0.0.1:1/nothing
+    scene:
+      lines:
+        - {name: l, from: [10, 100], to: [600, 100], allowed: down}
+  - id: cam-02
+    url: rtsp://127.0.0.1:1/nothing
+    detection: {mode: motion}
+    scene:
+      lines:
+        - {name: l, from: [10, 100], to: [600, 100], allowed: down}
+`, dir)
+	path := filepath.Join(dir, "edge.yaml")
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut strings.Builder
+	err := run([]string{"check", "-config", path}, &out, &errOut)
+	want := `cameras[0] "cam-01": detection.dnn.engine: onnxruntime: ` + dir + "/none.so.1: missing: run `make onnxruntime`"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("check: %v\nwant it to contain %q", err, want)
+	}
+	if strings.Contains(err.Error(), "cam-02") {
+		t.Errorf("the motion camera needs no library: %v", err)
+	}
+}

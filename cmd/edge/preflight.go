@@ -25,16 +25,26 @@ import (
 func preflight(cfg *ops.Config) error {
 	var errs []error
 	var loaded []string
+	ortChecked := false
 	for i, cam := range cfg.Cameras {
 		pc := cam.PipelineConfig()
 		if pc.Mode == detect.ModeMotion || slices.Contains(loaded, pc.DNN.Model) {
 			continue
 		}
-		if _, err := models.Load(pc.DNN.Model); err != nil {
+		m, err := models.Load(pc.DNN.Model)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: detection.dnn.model: %w", ops.ItemName("cameras", i, cam.ID), err))
 			continue
 		}
 		loaded = append(loaded, pc.DNN.Model)
+		// An ONNX model on ONNX Runtime needs the library: found and
+		// checked here, so that check does not pass what run refuses.
+		if m.Format == models.FormatONNX && pc.DNN.Engine == detect.EngineONNXRuntime && !ortChecked {
+			ortChecked = true
+			if _, err := models.ONNXRuntimeLibrary(); err != nil {
+				errs = append(errs, fmt.Errorf("%s: detection.dnn.engine: %w", ops.ItemName("cameras", i, cam.ID), err))
+			}
+		}
 	}
 	errs = append(errs, checkKey(cfg.Output.Key, cfg.Output.CreateKey))
 	folders := []struct{ field, dir string }{
