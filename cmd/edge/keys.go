@@ -67,6 +67,13 @@ func runKeygen(args []string, stdout, stderr io.Writer) error {
 	if *pubPath == "" {
 		*pubPath = *keyPath + ".pub"
 	}
+	// The folder the configuration names (out/ by default) may not exist
+	// yet on a new box.
+	for _, p := range []string{*keyPath, *pubPath} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			return fmt.Errorf("keygen: %w", err)
+		}
+	}
 	id, err := evidence.GenerateKey(*keyPath, *pubPath)
 	if err != nil {
 		return err

@@ -20,7 +20,8 @@ import (
 )
 
 func TestKeygenWritesKeyPairAndPrintsItsID(t *testing.T) {
-	dir := t.TempDir()
+	// out/ of a new box does not exist yet: keygen makes it.
+	dir := filepath.Join(t.TempDir(), "out")
 	key := filepath.Join(dir, "device.key")
 	var out, errOut bytes.Buffer
 	if err := run([]string{"keygen", "-key", key}, &out, &errOut); err != nil {

@@ -504,7 +504,7 @@ func convertForReplay(path string, why error, stderr io.Writer) (string, error) 
 	dir := filepath.Join(cacheRoot, "stopline", "replay")
 	out := filepath.Join(dir, sum+".mp4")
 	if _, err := os.Stat(out); err == nil {
-		fmt.Fprintf(stderr, "replay: %s is not an H.264 MP4; using its converted copy %s\n", path, out)
+		fmt.Fprintf(stderr, "%s is not an H.264 MP4; using its converted copy %s\n", path, out)
 		return out, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -514,7 +514,7 @@ func convertForReplay(path string, why error, stderr io.Writer) (string, error) 
 	if err != nil {
 		return "", fmt.Errorf("%s is not an H.264 MP4 (%v), and converting it needs ffmpeg, which is not on the PATH (apt-get install ffmpeg)", path, why)
 	}
-	fmt.Fprintf(stderr, "replay: %s is not an H.264 MP4 (%v); converting it once with ffmpeg to %s\n", path, why, out)
+	fmt.Fprintf(stderr, "%s is not an H.264 MP4 (%v); converting it once with ffmpeg to %s\n", path, why, out)
 	tmp, err := os.CreateTemp(dir, "."+sum+"-*.mp4")
 	if err != nil {
 		return "", fmt.Errorf("%s: cache folder: %w", path, err)
