@@ -124,7 +124,7 @@ func DefaultConfig() Config {
 		},
 		Blurred: BlurredConfig{
 			Hold:         Hold{RaiseAfter: 10 * time.Second, ClearAfter: 5 * time.Second},
-			MinSharpness: 0.3,
+			MinSharpness: 0.2,
 		},
 		Moved: MovedConfig{
 			Hold:        Hold{RaiseAfter: 10 * time.Second, ClearAfter: 10 * time.Second},

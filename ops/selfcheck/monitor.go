@@ -32,6 +32,9 @@ type Monitor struct {
 	clock   clockCheck
 	behind  behindCheck
 	notes   map[Name]string
+
+	// trace, when set (by tests), sees every observation.
+	trace func(n Name, t time.Time, o observation)
 }
 
 // NewMonitor makes a camera's monitor. ref, when not nil, is the
@@ -90,9 +93,10 @@ func (m *Monitor) Frame(y []byte, w, h int, t time.Time) {
 	c := m.cfg.Covered
 	flat := mean <= c.MaxMean && spread <= c.MaxSpread
 	set(Covered, observation{
-		bad:    flat,
-		good:   spread > 1.5*c.MaxSpread || mean > c.MaxMean+20,
-		reason: fmt.Sprintf("the picture is dark and flat: mean grey %.0f (limit %.0f), spread %.1f (limit %.1f)", mean, c.MaxMean, spread, c.MaxSpread),
+		measure: spread,
+		bad:     flat,
+		good:    spread > 1.5*c.MaxSpread || mean > c.MaxMean+20,
+		reason:  fmt.Sprintf("the picture is dark and flat: mean grey %.0f (limit %.0f), spread %.1f (limit %.1f)", mean, c.MaxMean, spread, c.MaxSpread),
 	})
 
 	// Frozen: consecutive samples only; after a gap (a stall, a
@@ -104,8 +108,9 @@ func (m *Monitor) Frame(y []byte, w, h int, t time.Time) {
 		mad := meanAbsDiff(m.cur, m.prev)
 		f := m.cfg.Frozen
 		set(Frozen, observation{
-			bad:  mad < f.NoiseFloor,
-			good: mad >= 2*f.NoiseFloor,
+			measure: mad,
+			bad:     mad < f.NoiseFloor,
+			good:    mad >= 2*f.NoiseFloor,
 			reason: fmt.Sprintf("the picture does not change: %.3f grey levels between frames %v apart (noise floor %.3f)",
 				mad, t.Sub(m.prevAt).Round(10*time.Millisecond), f.NoiseFloor),
 		})
@@ -118,8 +123,9 @@ func (m *Monitor) Frame(y []byte, w, h int, t time.Time) {
 		if m.refSharp > 0 {
 			b := m.cfg.Blurred
 			set(Blurred, observation{
-				bad:  sh < b.MinSharpness*m.refSharp,
-				good: sh >= 1.5*b.MinSharpness*m.refSharp,
+				measure: sh / m.refSharp,
+				bad:     sh < b.MinSharpness*m.refSharp,
+				good:    sh >= 1.5*b.MinSharpness*m.refSharp,
 				reason: fmt.Sprintf("the picture lost its detail: sharpness %.0f %% of the reference's (limit %.0f %%)",
 					100*sh/m.refSharp, 100*b.MinSharpness),
 			})
@@ -152,6 +158,9 @@ func (m *Monitor) observe(t time.Time, obs map[Name]observation) {
 		o, ok := obs[n]
 		if !ok || m.cfg.hold(n).Off {
 			continue
+		}
+		if m.trace != nil {
+			m.trace(n, t, o)
 		}
 		if m.latches[n].observe(t, o.bad, o.good, o.reason) {
 			changed = append(changed, n)

@@ -33,10 +33,12 @@ type movedCheck struct {
 }
 
 // observation is one judgement of a check's measure: bad is its raise
-// condition, good its clear condition, reason the measure in words.
+// condition, good its clear condition, reason the measure in words, and
+// measure the number itself (for tests and benchmarks to report margins).
 type observation struct {
 	bad, good bool
 	reason    string
+	measure   float64
 }
 
 // newMovedCheck prepares matching against ref, a w x h picture of a
@@ -94,7 +96,7 @@ func (c *movedCheck) observe(px []byte, t time.Time) (obs observation, judged bo
 		if res.Features < richFeatures {
 			return obs, false, nil // too poor a picture to judge
 		}
-		return observation{bad: true, reason: fmt.Sprintf("the picture no longer matches the reference (%d features, %d paired, %d agreeing)",
+		return observation{bad: true, measure: math.Inf(1), reason: fmt.Sprintf("the picture no longer matches the reference (%d features, %d paired, %d agreeing)",
 			res.Features, res.Pairs, res.Inliers)}, true, nil
 	}
 	shift, scale, rot := total.offset(c.cx, c.cy)
@@ -114,7 +116,7 @@ func (c *movedCheck) observe(px []byte, t time.Time) (obs observation, judged bo
 		c.roll, c.rollT, c.rollAt, c.hasRoll = cur, total, t, true
 		kept = true
 	}
-	return observation{bad: bad, good: good, reason: reason}, true, nil
+	return observation{bad: bad, good: good, reason: reason, measure: shift}, true, nil
 }
 
 func (c *movedCheck) Close() {
