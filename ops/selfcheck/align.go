@@ -75,7 +75,7 @@ func newMatcher(w, h int) *matcher {
 	return &matcher{
 		// 800 features over 4 levels, FAST threshold 10: enough for a
 		// street at dusk; edge threshold and patch 15 for a 320 picture.
-		orb: gocv.NewORBWithParams(800, 1.2, 4, 15, 0, 2, gocv.ORBScoreTypeHarris, 15, 10),
+		orb: gocv.NewORBWithParams(400, 1.2, 3, 15, 0, 2, gocv.ORBScoreTypeFAST, 15, 10),
 		bf:  gocv.NewBFMatcherWithParams(gocv.NormHamming, false),
 		buf: gocv.NewMatWithSize(h, w, gocv.MatTypeCV8U),
 		w:   w,

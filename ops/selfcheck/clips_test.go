@@ -126,7 +126,7 @@ func eachFrame(t testing.TB, path string, fn func(f *ingest.Frame)) {
 // in pixels (moved), and how often the moved check could judge.
 type margins struct {
 	mad, spread, sharp, shift float64
-	judged, samples           int
+	judged, samples, noMatch  int
 }
 
 func newMargins() margins {
@@ -143,15 +143,19 @@ func (mg *margins) trace(n Name, _ time.Time, o observation) {
 	case Blurred:
 		mg.sharp = min(mg.sharp, o.measure)
 	case Moved:
-		mg.shift = max(mg.shift, o.measure)
+		if math.IsInf(o.measure, 1) {
+			mg.noMatch++
+		} else {
+			mg.shift = max(mg.shift, o.measure)
+		}
 		mg.judged++
 	}
 }
 
 func (mg margins) String() string {
-	return fmt.Sprintf("least frame difference %.2f (floor %.2f), least spread %.1f (limit %.0f), least sharpness %.0f %% of the reference (limit %.0f %%), largest shift %.1f px (limit %.0f) in %d matches",
+	return fmt.Sprintf("least frame difference %.2f (floor %.2f), least spread %.1f (limit %.0f), least sharpness %.0f %% of the reference (limit %.0f %%), largest shift %.1f px (limit %.0f) in %d matches (%d matching nothing)",
 		mg.mad, DefaultConfig().Frozen.NoiseFloor, mg.spread, DefaultConfig().Covered.MaxSpread, 100*mg.sharp, 100*DefaultConfig().Blurred.MinSharpness,
-		mg.shift, DefaultConfig().Moved.MaxShift, mg.judged)
+		mg.shift, DefaultConfig().Moved.MaxShift, mg.judged, mg.noMatch)
 }
 
 // TestClipsRaiseNothing runs the picture checks with their defaults over

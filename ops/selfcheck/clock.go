@@ -42,12 +42,11 @@ func (c *clockCheck) accessUnit(pts time.Duration, arrival time.Time) bool {
 	c.started, c.last = true, off
 	sec := arrival.Unix()
 	n := len(c.seconds)
-	if n > 0 && c.seconds[n-1].at == sec {
+	if n > 0 && sec <= c.seconds[n-1].at {
+		// The same second (or an arrival dated a moment earlier than the
+		// last: the wall clock was slewed).
 		c.seconds[n-1].offset = min(c.seconds[n-1].offset, off)
 		return false
-	}
-	if n > 0 && sec < c.seconds[n-1].at {
-		c.seconds = c.seconds[:0] // the worker's clock stepped back
 	}
 	// A new second: judge the seconds complete so far, then start it.
 	changed := c.judge(arrival)

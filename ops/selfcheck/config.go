@@ -209,12 +209,6 @@ func (c Config) Validate() error {
 	hold := func(check string, h Hold) {
 		dur(check+".raise_after", h.RaiseAfter, 0, time.Hour)
 		dur(check+".clear_after", h.ClearAfter, 0, time.Hour)
-		if h.RaiseAfter < 0 {
-			errs = append(errs, fmt.Errorf("%s.raise_after: %v is negative", check, h.RaiseAfter))
-		}
-		if h.ClearAfter < 0 {
-			errs = append(errs, fmt.Errorf("%s.clear_after: %v is negative", check, h.ClearAfter))
-		}
 	}
 	dur("every", c.Every, 100*time.Millisecond, 10*time.Second)
 	dur("learn", c.Learn, time.Second, 10*time.Minute)
