@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -190,4 +193,53 @@ cameras:
 		t.Errorf("status events: raised %v, cleared after %v (of %d events)", sawRaised, sawCleared, len(status.events))
 	}
 	t.Logf("%d violations suppressed while moved; %d status events", suppressed, len(status.events))
+}
+
+// TestReferenceCommand saves a camera's reference from a clip next to the
+// configuration, where the worker's configuration finds it, at the
+// camera's detection size.
+func TestReferenceCommand(t *testing.T) {
+	dir := t.TempDir()
+	config := filepath.Join(dir, "edge.yaml")
+	if err := os.WriteFile(config, []byte(`
+cameras:
+  - id: north
+    url: rtsp://127.0.0.1:1/north
+    detect: {width: 320, height: 180}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr strings.Builder
+	if err := run([]string{"reference", "-config", config, "-input", deliveryClip, "-at", "2s"}, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	want := filepath.Join(dir, "north.reference.png")
+	if !strings.HasPrefix(stdout.String(), want+": camera north") {
+		t.Errorf("stdout %q", stdout.String())
+	}
+	cfg, err := ops.Load(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := selfcheck.OptionalReference(cfg.Cameras[0].Checks.Reference, 320, 180)
+	if err != nil || ref == nil {
+		t.Fatalf("the worker's configuration does not find the reference: %v", err)
+	}
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"without_config", []string{"reference", "-input", deliveryClip}, "-config is required"},
+		{"input_and_url", []string{"reference", "-config", config, "-input", deliveryClip, "-url", "rtsp://x/y"}, "not both"},
+		{"past_the_clip", []string{"reference", "-config", config, "-input", deliveryClip, "-at", "10m"}, "-at 10m0s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := run(tc.args, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want it to say %q", err, tc.want)
+			}
+		})
+	}
 }
