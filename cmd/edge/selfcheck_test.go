@@ -134,13 +134,13 @@ cameras:
 	const fault = 25 * time.Second
 	sim.Shift(cam, fault, 24, 0)
 	ordered := time.Now()
-	raisedIn, st := waitMoved(selfcheck.StateRaised, checks.Moved.RaiseAfter+5*time.Second)
+	raisedIn, st := waitMoved(selfcheck.StateRaised, checks.Moved.RaiseAfter+7*time.Second)
 	if !strings.Contains(st.RulesSuspended, "moved") {
 		t.Errorf("moved raised but rules_suspended = %q", st.RulesSuspended)
 	}
 	raisedAt := time.Now()
 	time.Sleep(time.Until(ordered.Add(fault)))
-	clearedIn, st := waitMoved(selfcheck.StateOK, checks.Moved.ClearAfter+6*time.Second)
+	clearedIn, st := waitMoved(selfcheck.StateOK, checks.Moved.ClearAfter+7*time.Second)
 	clearedAt := time.Now()
 	if st.RulesSuspended != "" {
 		t.Errorf("moved cleared but rules_suspended = %q", st.RulesSuspended)

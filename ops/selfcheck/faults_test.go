@@ -113,7 +113,7 @@ func TestFaultsRaiseAndClear(t *testing.T) {
 	// the clip's keyframes are 2 s apart (simcam switches at them), a
 	// frame is analysed every 0.5 s, a match every 2 s, and the machine
 	// is shared.
-	const slack = 5 * time.Second
+	const slack = 7 * time.Second
 	tests := []struct {
 		cam   string
 		check Name
