@@ -23,6 +23,9 @@ type CameraStatusEvent struct {
 	// units received over all sessions.
 	Connects    uint64 `json:"connects"`
 	AccessUnits uint64 `json:"access_units"`
+	// Checks are the camera's self-checks (WithChecks); a change of one
+	// is published as an event too.
+	Checks *StatusChecks `json:"checks,omitempty"`
 }
 
 // NewCameraStatusEvent describes a camera's health as an event.

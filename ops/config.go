@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/stopline/stopline/detect"
 	"github.com/stopline/stopline/evidence"
 	"github.com/stopline/stopline/ingest"
+	"github.com/stopline/stopline/ops/selfcheck"
 )
 
 // Config is the edge worker's configuration: one YAML file.
@@ -83,6 +85,11 @@ type Camera struct {
 	// red_light: {car: "Nghị định 168/2024/NĐ-CP, Điều 6", motorbike:
 	// "Nghị định 168/2024/NĐ-CP, Điều 7", default: "…"}.
 	Legal evidence.LegalRefs `yaml:"legal"`
+	// Checks are the camera's self-checks: frozen picture, covered lens,
+	// blur, camera moved, clock drift, analysis behind (ops/selfcheck).
+	// Every key left out keeps its default; checks.reference, relative,
+	// is relative to the configuration file's folder.
+	Checks selfcheck.Config `yaml:"checks"`
 }
 
 // PipelineConfig is the camera's detection pipeline configuration: its
@@ -146,7 +153,23 @@ func Load(path string) (*Config, error) {
 		// Every line, so that each problem names the file on its own.
 		return nil, PrefixLines("config "+path+": ", err)
 	}
+	c.placeReferences(path)
 	return c, nil
+}
+
+// placeReferences puts each camera's reference picture next to the
+// configuration file: where `edge reference` saves it unless
+// checks.reference says otherwise, relative to the file's folder.
+func (c *Config) placeReferences(path string) {
+	for i := range c.Cameras {
+		cam := &c.Cameras[i]
+		switch {
+		case cam.Checks.Reference == "":
+			cam.Checks.Reference = selfcheck.DefaultReferencePath(path, cam.ID)
+		case !filepath.IsAbs(cam.Checks.Reference):
+			cam.Checks.Reference = filepath.Join(filepath.Dir(path), cam.Checks.Reference)
+		}
+	}
 }
 
 // Parse decodes and validates a configuration. Unknown fields are errors:
@@ -203,6 +226,7 @@ func (c *Config) applyDefaults() {
 			d := detect.DefaultConfig(0, 0)
 			cam.Detection = &d
 		}
+		cam.Checks = cam.Checks.WithDefaults()
 	}
 }
 
@@ -322,6 +346,9 @@ func (cam *Camera) Validate() error {
 		errs = append(errs, fmt.Errorf("detect: %dx%d must be even numbers between 64x64 and 3840x2160", w, h))
 	} else if err := cam.PipelineConfig().Validate(); err != nil {
 		errs = append(errs, prefixed("", err))
+	}
+	if err := cam.Checks.Validate(); err != nil {
+		errs = append(errs, prefixed("checks.", err))
 	}
 	if cam.Location.Lat < -90 || cam.Location.Lat > 90 {
 		errs = append(errs, fmt.Errorf("location.lat: %v is out of range", cam.Location.Lat))

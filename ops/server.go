@@ -14,6 +14,7 @@ import (
 	"github.com/stopline/stopline/detect"
 	"github.com/stopline/stopline/evidence"
 	"github.com/stopline/stopline/ingest"
+	"github.com/stopline/stopline/ops/selfcheck"
 )
 
 // CameraStatus is what the operations centre sees of one camera.
@@ -34,6 +35,12 @@ type CameraStatus struct {
 	Violations uint64 `json:"violations"`
 	// Disk is the state of the disk the camera's evidence waits on.
 	Disk evidence.DiskStatus `json:"disk"`
+	// Checks are the camera's self-checks: each one's state (ok, raised,
+	// off), reason and since.
+	Checks selfcheck.Checks `json:"checks,omitempty"`
+	// RulesSuspended, when not empty, is why the camera's rules are not
+	// applied: the camera moved off the view its scene was drawn on.
+	RulesSuspended string `json:"rules_suspended,omitempty"`
 }
 
 // Server is the worker's HTTP endpoint: /healthz (the process answers),

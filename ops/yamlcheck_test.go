@@ -86,7 +86,7 @@ func TestParseReportsEveryProblemWithPathAndLine(t *testing.T) {
 		{"misspelt key in detect", "width: 640, height: 360", "width: 640, heigth: 360",
 			[]string{`cameras[0] "cam-01": detect.heigth: unknown field; did you mean "height"? (line 5)`}},
 		{"unknown key with nothing near", "    stall_timeout: 3s\n", "    stall_timeout: 3s\n    colour: red\n",
-			[]string{`cameras[0] "cam-01": colour: unknown field; the fields here are id, name, location, url, transport, username, password, stall_timeout, read_timeout, backoff, record_url, record_buffer, detect, detection, scene, legal (line 5)`}},
+			[]string{`cameras[0] "cam-01": colour: unknown field; the fields here are id, name, location, url, transport, username, password, stall_timeout, read_timeout, backoff, record_url, record_buffer, detect, detection, scene, legal, checks (line 5)`}},
 		{"top-level key", "cameras:", "outptu: {}\ncameras:",
 			[]string{`outptu: unknown field; did you mean "output"? (line 1)`}},
 		{"not YAML", "cameras:", "cameras: [",

@@ -12,6 +12,7 @@ import (
 	"github.com/stopline/stopline/evidence"
 	"github.com/stopline/stopline/ingest"
 	"github.com/stopline/stopline/ops"
+	"github.com/stopline/stopline/ops/selfcheck"
 )
 
 // auQueue bounds the access units between the RTSP reader and the decoder:
@@ -41,6 +42,9 @@ type camera struct {
 	loop    *frameLoop // detection and evidence for each frame (frameloop.go)
 	slot    *ingest.FrameSlot
 	aus     chan ingest.AccessUnit
+
+	// checks are the camera's self-checks (selfcheck.go).
+	checks *selfcheck.Monitor
 
 	// waitIDR is touched only by the source's reading goroutine.
 	waitIDR bool
@@ -74,7 +78,8 @@ func (c *camera) Start() error {
 		c.dec.Close()
 		return err
 	}
-	c.loop = &frameLoop{camera: c.cfg.ID, pipe: c.pipe, builder: c.builder, log: c.log}
+	c.checks = c.newChecks()
+	c.loop = &frameLoop{camera: c.cfg.ID, pipe: c.pipe, builder: c.builder, log: c.log, checks: c.checks}
 	c.slot = ingest.NewFrameSlot()
 	c.aus = make(chan ingest.AccessUnit, auQueue)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -115,7 +120,7 @@ func (c *camera) onHealth(stream string) func(ingest.Health) {
 	return func(h ingest.Health) {
 		c.log.Info("camera state", "stream", stream, "state", h.State, "reason", h.Reason)
 		if stream == "detect" {
-			c.status.send(c.cfg.ID, h)
+			c.status.sendEvent(evidence.NewCameraStatusEvent(c.cfg.ID, h).WithChecks(c.checks.Status()))
 		}
 	}
 }
@@ -127,6 +132,7 @@ func (c *camera) stop() {
 	c.builder.Close()
 	c.pipe.Close()
 	c.dec.Close()
+	c.checks.Close()
 	c.cancel()
 }
 
@@ -145,6 +151,7 @@ func (c *camera) Close() {
 // unit is dropped, and so is everything up to the next keyframe, since the
 // decoder cannot use frames whose references are missing.
 func (c *camera) onAccessUnit(au ingest.AccessUnit) {
+	c.checks.AccessUnit(au.PTS, time.Now())
 	if c.record == nil {
 		c.ring.Push(au)
 	}
@@ -193,6 +200,7 @@ func (c *camera) detectLoop() {
 		if err != nil {
 			return
 		}
+		c.checks.Analysed(f.Time, time.Now(), c.dec.Stats().Decoded, c.slot.Skipped())
 		c.loop.process(f)
 		c.slot.Release(f)
 	}
@@ -201,7 +209,7 @@ func (c *camera) detectLoop() {
 // Status is the camera's health and counters for the operations server.
 func (c *camera) Status() ops.CameraStatus {
 	ds := c.dec.Stats()
-	return ops.CameraStatus{
+	s := ops.CameraStatus{
 		ID:           c.cfg.ID,
 		Name:         c.cfg.Name,
 		URL:          c.cfg.RedactedURL(),
@@ -215,4 +223,6 @@ func (c *camera) Status() ops.CameraStatus {
 		Violations:   c.loop.violations.Load(),
 		Disk:         c.disk.Status(),
 	}
+	s.Checks, s.RulesSuspended = c.checks.Status(), rulesSuspended(c.checks)
+	return s
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stopline/stopline/evidence"
 	"github.com/stopline/stopline/ingest"
 	"github.com/stopline/stopline/ops"
+	"github.com/stopline/stopline/ops/selfcheck"
 )
 
 // This file is what live cameras (camera.go) and `edge replay` (replay.go)
@@ -74,9 +75,14 @@ type frameLoop struct {
 	pipe    *detect.Pipeline
 	builder *evidence.Builder
 	log     *slog.Logger
+	// checks, when not nil, looks at every frame (a live camera's
+	// self-checks); while it says the camera moved, violations are not
+	// reported: the scene no longer lies where the road is.
+	checks *selfcheck.Monitor
 
 	processed  atomic.Uint64
 	violations atomic.Uint64
+	suppressed atomic.Uint64
 }
 
 // process runs f (dated by f.Time) through detection and submits every
@@ -88,6 +94,18 @@ func (l *frameLoop) process(f *ingest.Frame) []detect.Violation {
 	l.violations.Add(uint64(len(vs)))
 	if err != nil {
 		l.log.Error("detection failed", "err", err)
+	}
+	if l.checks != nil {
+		// After detection: its cost (a fraction of a millisecond, twice a
+		// second) never delays this frame's detection.
+		l.checks.Frame(f.Y(), f.Width, f.Height, f.Time)
+		if len(vs) > 0 && l.checks.Raised(selfcheck.Moved) {
+			l.suppressed.Add(uint64(len(vs)))
+			for _, v := range vs {
+				l.log.Warn("violation not reported: rules suspended while the camera is moved", "type", v.Type, "track", v.TrackID)
+			}
+			return nil
+		}
 	}
 	for _, v := range vs {
 		l.log.Info("violation detected", "type", v.Type, "track", v.TrackID, "line", v.Line,

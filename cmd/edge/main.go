@@ -74,6 +74,9 @@ func commands() []command {
 			"edge scene draw [-config FILE] [-camera ID] [-input CLIP [-at 5s] | -url RTSP] -o scene.png [-grid 40]\n" +
 				"edge scene frame [-config FILE] [-camera ID] [-input CLIP [-at 5s] | -url RTSP] -o frame.png",
 			"With neither -input nor -url the frame comes from the camera's own url.", runScene},
+		{"reference", "save the picture a camera's moved and blurred checks compare with",
+			"edge reference -config FILE [-camera ID] [-input CLIP [-at 5s] | -url RTSP] [-o FILE]",
+			"Default -o: <camera id>.reference.png next to the configuration, where the worker looks for it.", runReference},
 		{"keygen", "make the device's signing key pair",
 			"edge keygen -key FILE [-pub FILE]", "", noCtx(runKeygen)},
 		{"verify", "check evidence packages' hashes and signatures",

@@ -36,11 +36,18 @@ type camera struct {
 	// encoder keeps running while its network sessions come and go.
 	enc *rtph264.Encoder
 
+	// render makes the clip's faulted variants (render.go).
+	render *renderer
+
 	mu           sync.Mutex
 	stream       *gortsplib.ServerStream
 	media        *description.Media
+	rtpBase      uint32
 	stalledUntil time.Time
 	corruptLeft  int
+	picture      pictureState
+	skew         clockSkew
+	lastPTS      time.Duration
 	framesSent   uint64
 	loops        uint64
 	drops        uint64
@@ -65,9 +72,19 @@ type faultsStatus struct {
 	StalledUntil *time.Time `json:"stalled_until,omitempty"`
 	// CorruptFrames is how many of the next access units will be damaged.
 	CorruptFrames int `json:"corrupt_frames"`
+	// Picture is the picture fault ordered (freeze, black, blur, shift,
+	// zoom) until PictureUntil; Showing is the one being sent, which
+	// trails the order until the next keyframe.
+	Picture      string     `json:"picture,omitempty"`
+	PictureUntil *time.Time `json:"picture_until,omitempty"`
+	Showing      string     `json:"showing,omitempty"`
+	// ClockRate is how fast the camera's timestamps run against real
+	// time (1.05: 5 % fast) until ClockUntil.
+	ClockRate  float64    `json:"clock_rate,omitempty"`
+	ClockUntil *time.Time `json:"clock_until,omitempty"`
 }
 
-func newCamera(name string, clip *ingest.Clip, server *gortsplib.Server, log *slog.Logger) (*camera, error) {
+func newCamera(name string, clip *ingest.Clip, server *gortsplib.Server, tmp string, log *slog.Logger) (*camera, error) {
 	forma := &format.H264{PayloadTyp: h264PayloadType, PacketizationMode: 1}
 	enc, err := forma.CreateEncoder()
 	if err != nil {
@@ -79,6 +96,7 @@ func newCamera(name string, clip *ingest.Clip, server *gortsplib.Server, log *sl
 		server:  server,
 		log:     log.With("camera", name),
 		enc:     enc,
+		render:  &renderer{clip: clip, dir: tmp},
 		readers: make(map[*gortsplib.ServerSession]struct{}),
 	}
 	c.stream, c.media, err = c.newStream()
@@ -126,6 +144,9 @@ func (c *camera) run(ctx context.Context, start time.Time) {
 		c.log.Error("random RTP timestamp base", "err", err)
 		return
 	}
+	c.mu.Lock()
+	c.rtpBase = rtpBase
+	c.mu.Unlock()
 	dts0 := c.clip.AUs[0].DTS
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -141,9 +162,7 @@ func (c *camera) run(ctx context.Context, start time.Time) {
 			}
 			// PTS-derived so that timestamps keep increasing across loops
 			// and B-frames keep their presentation order.
-			pts := offset + au.PTS
-			ntp := start.Add(pts - dts0)
-			c.send(au, rtpBase+uint32(durationToTicks(pts)), ntp)
+			c.send(i, offset, start.Add(offset+au.PTS-dts0))
 		}
 		c.mu.Lock()
 		c.loops++
@@ -151,15 +170,26 @@ func (c *camera) run(ctx context.Context, start time.Time) {
 	}
 }
 
-func (c *camera) send(au *ingest.AccessUnit, rtpTime uint32, ntp time.Time) {
+// send sends unit i of the clip, or what a picture fault shows in its
+// place, in loop offset of the clip, with ntp as its wall-clock time.
+func (c *camera) send(i int, offset time.Duration, ntp time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if time.Now().Before(c.stalledUntil) {
+	now := time.Now()
+	clip, au := c.picture.pick(c.clip, i, now)
+	// A frozen keyframe goes out dated as the unit it replaces.
+	pts := offset + c.clip.AUs[i].PTS
+	if clip != c.clip && au == &clip.AUs[i] {
+		pts = offset + au.PTS
+	}
+	c.lastPTS = pts
+	rtpTime := c.rtpBase + uint32(durationToTicks(c.skew.camera(pts, now)))
+	if now.Before(c.stalledUntil) {
 		// A stalled camera loses its frames, as over a broken network:
 		// when it resumes, the clock has moved on.
 		return
 	}
-	nalus := c.clip.LiveNALUs(*au)
+	nalus := clip.LiveNALUs(*au)
 	if c.corruptLeft > 0 {
 		nalus = corruptAU(nalus)
 		c.corruptLeft--
@@ -247,6 +277,49 @@ func (c *camera) corrupt(frames int) {
 	c.log.Info("corrupting", "frames", frames)
 }
 
+// showPicture orders a picture fault for d: freeze, or a variant of the
+// clip rendered with spec (rendered now, the first time: this may take
+// seconds). It replaces any picture fault in effect.
+func (c *camera) showPicture(kind string, spec *variantSpec, d time.Duration) error {
+	f := &pictureFault{kind: kind}
+	if spec != nil {
+		v, err := c.render.variant(*spec)
+		if err != nil {
+			return err
+		}
+		f.variant = v
+	}
+	c.mu.Lock()
+	f.until = time.Now().Add(d)
+	c.picture.order = f
+	c.mu.Unlock()
+	c.log.Info("picture fault", "fault", kind, "for", d)
+	return nil
+}
+
+// skewClock makes the camera's timestamps run at rate times real time
+// for d.
+func (c *camera) skewClock(rate float64, d time.Duration) {
+	c.mu.Lock()
+	c.skew.change(rate, time.Now().Add(d), c.lastPTS)
+	c.mu.Unlock()
+	c.log.Info("clock skew", "rate", rate, "for", d)
+}
+
+// clear ends every fault now: stall, corruption, picture (back to the
+// clip at its next keyframe) and clock skew.
+func (c *camera) clear() {
+	c.mu.Lock()
+	c.stalledUntil = time.Time{}
+	c.corruptLeft = 0
+	c.picture.order = nil
+	if c.skew.skewed() {
+		c.skew.change(1, time.Time{}, c.lastPTS)
+	}
+	c.mu.Unlock()
+	c.log.Info("faults cleared")
+}
+
 func (c *camera) addReader(ss *gortsplib.ServerSession) {
 	c.mu.Lock()
 	c.readers[ss] = struct{}{}
@@ -277,9 +350,21 @@ func (c *camera) status() cameraStatus {
 		Readers:    len(c.readers),
 		Faults:     faultsStatus{CorruptFrames: c.corruptLeft},
 	}
-	if time.Now().Before(c.stalledUntil) {
+	now := time.Now()
+	if now.Before(c.stalledUntil) {
 		until := c.stalledUntil
 		s.Faults.StalledUntil = &until
+	}
+	if o := c.picture.order; o != nil && now.Before(o.until) {
+		until := o.until
+		s.Faults.Picture, s.Faults.PictureUntil = o.kind, &until
+	}
+	if c.picture.showing != nil {
+		s.Faults.Showing = c.picture.showing.kind
+	}
+	if c.skew.skewed() && now.Before(c.skew.until) {
+		until := c.skew.until
+		s.Faults.ClockRate, s.Faults.ClockUntil = c.skew.rate, &until
 	}
 	return s
 }

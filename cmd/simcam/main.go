@@ -1,7 +1,8 @@
 // Command simcam serves video files as RTSP cameras on loopback, for tests,
 // demos and load: each clip is sent in real time, looped forever, on its own
 // path, whether or not anyone reads it. An HTTP control API injects faults
-// (drop the sessions, stall, corrupt frames).
+// (drop the sessions, stall, corrupt frames, and the picture and clock faults
+// the worker's self-checks look for).
 //
 //	simcam [-listen 127.0.0.1:8554] [-control 127.0.0.1:0] [-udp=true] [-exit-with-stdin]
 //	       name=clip.mp4 [name2=clip2.mp4 ...]
@@ -18,6 +19,11 @@
 //	POST /cameras/{name}/drop             disconnect every session reading the camera
 //	POST /cameras/{name}/stall?for=5s     send nothing for 5 s (sessions stay open), then resume
 //	POST /cameras/{name}/corrupt?frames=N damage the slice data of the next N access units
+//	POST /cameras/{name}/freeze?for=20s   repeat one picture, timestamps moving
+//	POST /cameras/{name}/black?for=20s    black picture; blur?for=&radius=6; shift?for=&dx=&dy=;
+//	                                      zoom?for=&factor=1.1 (re-encoded with ffmpeg, render.go)
+//	POST /cameras/{name}/clock?for=60s&rate=1.05  the camera's timestamps run 5 % fast
+//	POST /cameras/{name}/clear            end every fault now
 package main
 
 import (

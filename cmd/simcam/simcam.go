@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"sync"
 	"time"
@@ -40,6 +41,7 @@ type Simcam struct {
 	Log     *slog.Logger
 
 	cameras   map[string]*camera // read-only after Start
+	tmp       string             // faulted variants are rendered here
 	handler   *rtspHandler
 	server    *gortsplib.Server
 	rtspLn    net.Listener
@@ -86,6 +88,10 @@ func (s *Simcam) Start() (err error) {
 		}
 	}()
 
+	if s.tmp, err = os.MkdirTemp("", "simcam-*"); err != nil {
+		return fmt.Errorf("folder for faulted pictures: %w", err)
+	}
+
 	s.handler = &rtspHandler{log: s.Log}
 	s.server = &gortsplib.Server{
 		Handler:     s.handler,
@@ -122,7 +128,7 @@ func (s *Simcam) Start() (err error) {
 	// once they all exist; until then every path is unknown.
 	s.cameras = make(map[string]*camera, len(s.Cameras))
 	for _, cfg := range s.Cameras {
-		c, err := newCamera(cfg.Name, clips[cfg.Name], s.server, s.Log)
+		c, err := newCamera(cfg.Name, clips[cfg.Name], s.server, s.tmp, s.Log)
 		if err != nil {
 			return err
 		}
@@ -197,5 +203,8 @@ func (s *Simcam) Close() {
 			s.server.Close()
 		}
 		s.serveWG.Wait()
+		if s.tmp != "" {
+			os.RemoveAll(s.tmp)
+		}
 	})
 }

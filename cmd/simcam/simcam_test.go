@@ -586,6 +586,14 @@ func TestControlErrors(t *testing.T) {
 		{"corrupt_zero_frames", "POST", "/cameras/north/corrupt?frames=0", 400, `frames="0"`},
 		{"corrupt_bad_frames", "POST", "/cameras/north/corrupt?frames=x", 400, `frames="x"`},
 		{"drop_with_get", "GET", "/cameras/north/drop", 405, ""},
+		{"freeze_without_duration", "POST", "/cameras/north/freeze", 400, "for="},
+		{"black_unknown_camera", "POST", "/cameras/nope/black?for=1s", 404, `"nope"`},
+		{"blur_radius_too_large", "POST", "/cameras/north/blur?for=1s&radius=99", 400, `radius="99"`},
+		{"shift_without_offset", "POST", "/cameras/north/shift?for=1s", 400, "dx or dy"},
+		{"shift_beyond_half_the_picture", "POST", "/cameras/north/shift?for=1s&dx=400", 400, `dx="400"`},
+		{"zoom_out", "POST", "/cameras/north/zoom?for=1s&factor=0.5", 400, `factor="0.5"`},
+		{"clock_without_rate", "POST", "/cameras/north/clock?for=1s", 400, "rate="},
+		{"clock_rate_absurd", "POST", "/cameras/north/clock?for=1s&rate=10", 400, `rate="10"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -789,4 +797,134 @@ func TestParseCameras(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPictureAndClockFaults orders each fault that needs no re-encoding,
+// and black (which does), on cameras of the street clip read over TCP,
+// and checks what arrives: the faulted units, where they start and end,
+// and the timestamps.
+func TestPictureAndClockFaults(t *testing.T) {
+	t.Parallel()
+	clip := readClip(t, streetClip)
+	want := expectedAUs(clip)
+	sim := simcamtest.Start(t, "127.0.0.1:0", map[string]string{"freeze": streetClip, "black": streetClip, "clock": streetClip})
+	inClip := func(au receivedAU) bool {
+		for _, w := range want {
+			if equalAU(au.nalus, w) {
+				return true
+			}
+		}
+		return false
+	}
+	const fault = 3 * time.Second
+
+	t.Run("freeze_repeats_one_keyframe_with_moving_timestamps", func(t *testing.T) {
+		t.Parallel()
+		r := play(t, sim.URL("freeze"), gortsplib.TransportTCP)
+		r.waitFor(t, 5*time.Second, "access unit", func() bool { return len(r.aus) > 0 })
+		sim.Freeze("freeze", fault)
+		ordered := time.Now()
+		// The clip's keyframes are 2 s apart: the freeze starts within 2 s
+		// and ends within 2 s of its end.
+		r.waitFor(t, fault+5*time.Second, "the clip again after the freeze", func() bool {
+			last := r.aus[len(r.aus)-1]
+			return last.at.Sub(ordered) > fault+2500*time.Millisecond && inClip(last)
+		})
+		var run, longest int
+		aus := r.snapshot()
+		for i := 1; i < len(aus); i++ {
+			if equalAU(aus[i].nalus, aus[i-1].nalus) && aus[i].rtpTime != aus[i-1].rtpTime {
+				run++
+				longest = max(longest, run)
+			} else {
+				run = 0
+			}
+		}
+		// 3 s at 24 fps, less what the wait for a keyframe may take.
+		if longest < 24 {
+			t.Errorf("longest run of one repeated unit with new timestamps: %d, want at least 24", longest)
+		}
+	})
+
+	t.Run("black_switches_to_the_variant_at_its_keyframe_and_back_at_the_clips", func(t *testing.T) {
+		t.Parallel()
+		r := play(t, sim.URL("black"), gortsplib.TransportTCP)
+		r.waitFor(t, 5*time.Second, "access unit", func() bool { return len(r.aus) > 0 })
+		sim.Black("black", fault) // returns once rendered
+		ordered := time.Now()
+		if c := sim.Cameras(); c[0].Faults.Picture != "black" || c[0].Faults.PictureUntil == nil {
+			t.Errorf("GET /cameras faults: %+v, want black in effect", c[0].Faults)
+		}
+		r.waitFor(t, fault+5*time.Second, "the clip again after black", func() bool {
+			last := r.aus[len(r.aus)-1]
+			return last.at.Sub(ordered) > fault+2500*time.Millisecond && inClip(last)
+		})
+		aus := r.snapshot()
+		first, last := -1, -1
+		for i, au := range aus {
+			if !inClip(au) {
+				if first < 0 {
+					first = i
+				}
+				last = i
+			}
+		}
+		if first < 0 {
+			t.Fatal("no unit of the black variant arrived")
+		}
+		if types := naluTypes(aus[first].nalus); types[0] != h264.NALUTypeSPS {
+			t.Errorf("the first black unit starts with %v, want a keyframe with its SPS", types)
+		}
+		if !inClip(aus[last+1]) || naluTypes(aus[last+1].nalus)[0] != h264.NALUTypeSPS {
+			t.Errorf("the unit after the black ones is not a keyframe of the clip")
+		}
+		// Decoded, the variant is black.
+		dec, err := ingest.NewDecoder(320, 176)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dec.Close()
+		var f ingest.Frame
+		dark := 0
+		for i := first; i <= last; i++ {
+			if ok, err := dec.Decode(aus[i].nalus, time.Duration(i)*time.Second/24, &f); err == nil && ok {
+				sum := 0
+				for _, v := range f.Y() {
+					sum += int(v)
+				}
+				if sum/len(f.Y()) < 20 {
+					dark++
+				}
+			}
+		}
+		if dark < (last-first)/2 {
+			t.Errorf("%d of the %d black units decode to a dark picture", dark, last-first+1)
+		}
+	})
+
+	t.Run("clock_skew_runs_the_timestamps_fast", func(t *testing.T) {
+		t.Parallel()
+		r := play(t, sim.URL("clock"), gortsplib.TransportTCP)
+		r.waitFor(t, 5*time.Second, "access unit", func() bool { return len(r.aus) > 0 })
+		sim.SkewClock("clock", fault, 1.25)
+		from := time.Now().Add(200 * time.Millisecond)
+		r.waitFor(t, fault+3*time.Second, "3 s of units", func() bool { return time.Since(from) > fault })
+		var a, b *receivedAU
+		for _, au := range r.snapshot() {
+			if au.at.After(from) && au.at.Before(from.Add(fault-500*time.Millisecond)) {
+				if a == nil {
+					a = &au
+				}
+				b = &au
+			}
+		}
+		if a == nil || a == b {
+			t.Fatal("no units during the skew")
+		}
+		camera := time.Duration(b.rtpTime-a.rtpTime) * time.Second / 90000
+		rate := camera.Seconds() / b.at.Sub(a.at).Seconds()
+		if rate < 1.18 || rate > 1.32 {
+			t.Errorf("camera time ran %.3f times real time during the skew, want 1.25", rate)
+		}
+	})
 }

@@ -282,7 +282,56 @@ func (s *Simcam) Corrupt(name string, n int) {
 	s.post(name, "corrupt", url.Values{"frames": {strconv.Itoa(n)}})
 }
 
-var httpClient = &http.Client{Timeout: 10 * time.Second}
+// Freeze repeats one picture of the camera for d, its timestamps moving
+// on: from the clip's next keyframe.
+func (s *Simcam) Freeze(name string, d time.Duration) {
+	s.t.Helper()
+	s.post(name, "freeze", url.Values{"for": {d.String()}})
+}
+
+// Black shows a black picture (with a little noise, like a capped lens)
+// for d. Like Blur, Shift and Zoom, the first order re-encodes the clip
+// with ffmpeg, which takes seconds; the call returns once the fault is in
+// effect (shown within half a second).
+func (s *Simcam) Black(name string, d time.Duration) {
+	s.t.Helper()
+	s.post(name, "black", url.Values{"for": {d.String()}})
+}
+
+// Blur blurs the picture (a box blur of radius pixels, twice) for d.
+func (s *Simcam) Blur(name string, d time.Duration, radius int) {
+	s.t.Helper()
+	s.post(name, "blur", url.Values{"for": {d.String()}, "radius": {strconv.Itoa(radius)}})
+}
+
+// Shift moves the view by dx, dy pixels of the clip for d.
+func (s *Simcam) Shift(name string, d time.Duration, dx, dy int) {
+	s.t.Helper()
+	s.post(name, "shift", url.Values{"for": {d.String()}, "dx": {strconv.Itoa(dx)}, "dy": {strconv.Itoa(dy)}})
+}
+
+// Zoom magnifies the centre of the view by factor for d.
+func (s *Simcam) Zoom(name string, d time.Duration, factor float64) {
+	s.t.Helper()
+	s.post(name, "zoom", url.Values{"for": {d.String()}, "factor": {strconv.FormatFloat(factor, 'f', -1, 64)}})
+}
+
+// SkewClock makes the camera's timestamps run at rate times real time
+// (1.05: 5 % fast) for d.
+func (s *Simcam) SkewClock(name string, d time.Duration, rate float64) {
+	s.t.Helper()
+	s.post(name, "clock", url.Values{"for": {d.String()}, "rate": {strconv.FormatFloat(rate, 'f', -1, 64)}})
+}
+
+// Clear ends every fault of the camera now.
+func (s *Simcam) Clear(name string) {
+	s.t.Helper()
+	s.post(name, "clear", nil)
+}
+
+// httpClient waits long enough for a picture fault re-encoding the clip
+// on a busy machine.
+var httpClient = &http.Client{Timeout: 2 * time.Minute}
 
 func (s *Simcam) post(name, action string, query url.Values) {
 	s.t.Helper()
@@ -314,6 +363,11 @@ type CameraStatus struct {
 	Faults     struct {
 		StalledUntil  *time.Time `json:"stalled_until"`
 		CorruptFrames int        `json:"corrupt_frames"`
+		Picture       string     `json:"picture"`
+		PictureUntil  *time.Time `json:"picture_until"`
+		Showing       string     `json:"showing"`
+		ClockRate     float64    `json:"clock_rate"`
+		ClockUntil    *time.Time `json:"clock_until"`
 	} `json:"faults"`
 }
 
