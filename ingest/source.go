@@ -119,6 +119,7 @@ type Source struct {
 	OnAccessUnit func(AccessUnit)
 	// OnHealth is called on every state change, in order, from the
 	// goroutine that made it. It must return quickly and not call Health.
+	// The source does not log state changes: that is OnHealth's to do.
 	OnHealth func(Health)
 	// Log takes the lines about this camera; the caller gives it the
 	// camera's attribute (slog's With), so every line names it once.
@@ -177,9 +178,10 @@ func (s *Source) run() {
 		if s.health.get().State == StateOnline || s.Now().Sub(start) > s.Config.Backoff.Max {
 			b.reset()
 		}
-		s.health.set(StateOffline, reason)
+		// Not logged here: OnHealth hears of it (with Retry), and the
+		// worker logs one line per change of state.
 		d := b.next()
-		s.Log.Warn("camera offline", "reason", reason, "retry_in", d.Round(time.Millisecond))
+		s.health.offline(reason, s.Now().Add(d))
 		t := time.NewTimer(d)
 		select {
 		case <-s.ctx.Done():
