@@ -107,6 +107,10 @@ func (c SourceConfig) RedactedURL() string {
 	return u.Redacted()
 }
 
+// ReasonClosed is the reason of the offline state a source ends in when
+// it is closed: a stop, not a fault.
+const ReasonClosed = "closed"
+
 // Source keeps one camera's RTSP session alive: it connects, delivers
 // H.264 access units, and on any failure reconnects with backoff, also
 // when the camera is down at start-up.
@@ -169,7 +173,7 @@ func (s *Source) run() {
 		start := s.Now()
 		err := s.session()
 		if s.ctx.Err() != nil {
-			s.health.set(StateOffline, "closed")
+			s.health.set(StateOffline, ReasonClosed)
 			return
 		}
 		reason := s.redact(err)
@@ -186,7 +190,7 @@ func (s *Source) run() {
 		select {
 		case <-s.ctx.Done():
 			t.Stop()
-			s.health.set(StateOffline, "closed")
+			s.health.set(StateOffline, ReasonClosed)
 			return
 		case <-t.C:
 		}
@@ -314,7 +318,9 @@ func (s *Source) session() error {
 		return fmt.Errorf("play: %w", err)
 	}
 	s.health.connected()
-	s.Log.Info("camera session started", "url", s.Config.RedactedURL())
+	// Debug: the state that follows (waiting_keyframe, online) is the
+	// line of this event.
+	s.Log.Debug("camera session started", "url", s.Config.RedactedURL())
 
 	var wg sync.WaitGroup
 	watchDone := make(chan struct{})

@@ -10,6 +10,7 @@ import (
 	"github.com/stopline/stopline/evidence"
 	"github.com/stopline/stopline/ingest"
 	"github.com/stopline/stopline/ops"
+	"github.com/stopline/stopline/ratelog"
 )
 
 // This file is what live cameras (camera.go) and `edge replay` (replay.go)
@@ -73,9 +74,13 @@ type frameLoop struct {
 	pipe    *detect.Pipeline
 	builder *evidence.Builder
 	log     *slog.Logger
+	// metrics take each frame's timings and violations (nil: none kept).
+	metrics *ops.CameraMetrics
 
 	processed  atomic.Uint64
 	violations atomic.Uint64
+	// failed: a pipeline that fails, fails on every frame.
+	failed *ratelog.Limiter
 }
 
 // process runs f (dated by f.Time) through detection and submits every
@@ -86,9 +91,15 @@ func (l *frameLoop) process(f *ingest.Frame) []detect.Violation {
 	l.processed.Add(1)
 	l.violations.Add(uint64(len(vs)))
 	if err != nil {
-		l.log.Error("detection failed", "err", err)
+		if l.failed == nil {
+			l.failed = &ratelog.Limiter{Log: l.log, Level: slog.LevelError, Msg: "detection failed"}
+		}
+		l.failed.Print("err", err)
+	} else if l.metrics != nil {
+		l.metrics.Analysed(l.pipe.LastTimings(), time.Since(f.Time))
 	}
 	for _, v := range vs {
+		l.metrics.Violation(v.Type)
 		l.log.Info("violation detected", "type", v.Type, "track", v.TrackID, "line", v.Line,
 			"event", evidence.EventID(l.camera, v.Type, v.TrackID, v.Time))
 		l.builder.Submit(v, f)
