@@ -43,8 +43,10 @@ func startAuthServer(t *testing.T, auth *HTTPAuth, signalToken string, log *slog
 	t.Helper()
 	pushed := &detect.PushedPhases{}
 	s := &Server{
-		Addr:        "127.0.0.1:0",
-		Status:      func() []CameraStatus { return []CameraStatus{{ID: "cam-01", Health: ingest.Health{State: ingest.StateOnline}}} },
+		Addr: "127.0.0.1:0",
+		Status: func() []CameraStatus {
+			return []CameraStatus{{ID: "cam-01", Health: ingest.Health{State: ingest.StateOnline}}}
+		},
 		Signals:     func(camera string) (*detect.PushedPhases, bool) { return pushed, camera == "cam-01" },
 		SignalToken: signalToken,
 		Metrics:     http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "stopline_build_info 1") }),

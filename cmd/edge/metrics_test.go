@@ -175,7 +175,9 @@ cameras:
 		}
 	})
 
-	online := func(s scrape) bool { return s.value("stopline_camera_state", append(detectStream, "state", "online")...) == 1 }
+	online := func(s scrape) bool {
+		return s.value("stopline_camera_state", append(detectStream, "state", "online")...) == 1
+	}
 	var last scrape
 	for _, step := range []struct {
 		name   string
