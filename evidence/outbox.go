@@ -131,11 +131,12 @@ type Outbox struct {
 	// for the worker's metrics.
 	Timing func(step string, took time.Duration, err error)
 
-	mu sync.Mutex
 	// retryWarn keeps "delivery failed" to a line a minute while the store
 	// or the broker stays down.
 	retryWarn *ratelog.Limiter
-	active    string // the folder being delivered: its files are left alone
+
+	mu     sync.Mutex
+	active string // the folder being delivered: its files are left alone
 	// reserveGone: the reserve was given up for intents; packages wait
 	// until it can be allocated again.
 	reserveGone bool
