@@ -46,9 +46,11 @@ func (s *stateLog) change(h ingest.Health) {
 	case failed && h.Reason == s.failure:
 		s.retries.Print(attrs...)
 	case failed:
+		// Through the limiter, which writes it at once after the flush
+		// and so knows to hold back its repeats.
 		s.retries.Flush()
 		s.failure = h.Reason
-		s.log.Warn("camera state", attrs...)
+		s.retries.Print(attrs...)
 	default:
 		s.retries.Flush()
 		s.failure = ""
