@@ -66,6 +66,7 @@ demo: build
 	trap 'kill $$sim 2>/dev/null; wait $$sim 2>/dev/null' EXIT; \
 	for i in $$(seq 50); do grep -q "simcam ready" $(OUT)/simcam.log && break; sleep 0.1; done; \
 	grep "simcam ready" $(OUT)/simcam.log || { cat $(OUT)/simcam.log; exit 1; }; \
+	echo "dashboard -> http://127.0.0.1:8080/  (metrics: /metrics, status: /cameras)"; \
 	echo "events    -> $(OUT)/events.jsonl"; \
 	echo "snapshots -> $(OUT)/evidence/"; \
 	echo "logs      -> $(OUT)/edge.log"; \

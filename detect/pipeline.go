@@ -160,6 +160,18 @@ type Stats struct {
 	DNN          DNNStats
 }
 
+// Timings is how long the stages of one Process call took, for the
+// worker's latency histograms.
+type Timings struct {
+	// Detect is everything before the rules: motion, the signal head's
+	// colour, the network, the rider merge and the tracker.
+	Detect time.Duration
+	// Inference is the network's share of Detect (0 when it did not run).
+	Inference time.Duration
+	// Rules is the rules' checks of the tracks.
+	Rules time.Duration
+}
+
 // Pipeline runs detection (motion, the network, or both), tracking and the
 // rules on one camera's frames. Process is meant for one goroutine; Tracks
 // and Stats may be called from others.
@@ -188,6 +200,7 @@ type Pipeline struct {
 	model    ModelVersion
 	stats    Stats
 	diag     pipelineCounts
+	timings  Timings // of the last frame
 }
 
 // pipelineCounts are the diagnostics the pipeline counts itself (the rules
@@ -312,6 +325,7 @@ func (p *Pipeline) Process(frame []byte, t time.Time) ([]Violation, error) {
 	if !colour && (p.dnn != nil || p.colour != nil) {
 		return nil, fmt.Errorf("detect: mode %s needs colour frames, got only the Y plane", p.cfg.Mode)
 	}
+	start := time.Now()
 	copy(p.greyBuf, frame[:w*h])
 
 	var blobs []image.Rectangle
@@ -332,21 +346,26 @@ func (p *Pipeline) Process(frame []byte, t time.Time) ([]Violation, error) {
 	}
 
 	p.dets = p.dets[:0]
+	var inference time.Duration
 	switch {
 	case p.dnn == nil:
 		for _, b := range blobs {
 			p.dets = append(p.dets, Detection{Box: b})
 		}
 	case p.cfg.Mode == ModeDNN || len(blobs) == 0 && t.Sub(p.lastFull) >= p.cfg.Refresh:
+		began := time.Now()
 		if err := p.detectAll(); err != nil {
 			return nil, err
 		}
+		inference = time.Since(began)
 		p.lastFull = t
 	case len(blobs) > 0:
+		began := time.Now()
 		dets, err := p.dnn.Detect(p.bgr, blobs)
 		if err != nil {
 			return nil, err
 		}
+		inference = time.Since(began)
 		p.dets = append(p.dets, dets...)
 		p.diag.unexplained += uint64(p.unexplainedBlobs(blobs, p.cfg.Blobs))
 	default:
@@ -364,10 +383,12 @@ func (p *Pipeline) Process(frame []byte, t time.Time) ([]Violation, error) {
 		}
 	}
 	p.tracks = p.tracker.Update(p.dets, t)
+	rulesStart := time.Now()
 	var out []Violation
 	for _, r := range p.rules {
 		out = append(out, r.Check(p.tracks, t)...)
 	}
+	p.timings = Timings{Detect: rulesStart.Sub(start), Inference: inference, Rules: time.Since(rulesStart)}
 
 	p.stats.Frames++
 	p.stats.Blobs += uint64(len(blobs))
@@ -530,6 +551,14 @@ func (p *Pipeline) Diagnostics() Diagnostics {
 	}
 	d.addRules(p.cfg.Scene, p.rules)
 	return d
+}
+
+// LastTimings is how long the stages of the last successful Process call
+// took.
+func (p *Pipeline) LastTimings() Timings {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.timings
 }
 
 // Stats returns the counters.

@@ -9,7 +9,7 @@ import (
 
 // i420Frames decodes the first n frames of the clip as I420 pictures, what
 // the decoder hands the pipeline.
-func i420Frames(b *testing.B, path string, n int) [][]byte {
+func i420Frames(b testing.TB, path string, n int) [][]byte {
 	b.Helper()
 	vc, err := gocv.VideoCaptureFile(path)
 	if err != nil {

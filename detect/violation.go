@@ -2,6 +2,7 @@ package detect
 
 import (
 	"image"
+	"slices"
 	"time"
 )
 
@@ -15,14 +16,11 @@ const (
 	TypeRestrictedLane = "restricted_lane"
 )
 
+// Types lists every violation type of the event schema.
+var Types = []string{TypeWrongWay, TypeRedLight, TypeSpeeding, TypeIllegalStop, TypeSolidLine, TypeRestrictedLane}
+
 // KnownType reports whether t names a violation type of the event schema.
-func KnownType(t string) bool {
-	switch t {
-	case TypeWrongWay, TypeRedLight, TypeSpeeding, TypeIllegalStop, TypeSolidLine, TypeRestrictedLane:
-		return true
-	}
-	return false
-}
+func KnownType(t string) bool { return slices.Contains(Types, t) }
 
 // Violation is one offence found by a rule, with what the evidence builder
 // needs to cut the clip and draw the snapshot.

@@ -107,6 +107,10 @@ type Builder struct {
 	// RetryEvery is how often what the disk refused is tried again.
 	// Default 1 s.
 	RetryEvery time.Duration
+	// BuildTime, when set, is told how long each package took to build
+	// (clip, pictures, manifest, signature; not the wait for the
+	// post-roll), for the worker's metrics.
+	BuildTime func(time.Duration)
 
 	queue  chan pending
 	ctx    context.Context
@@ -268,7 +272,11 @@ func (b *Builder) waitPostRoll(offence time.Time) {
 }
 
 func (b *Builder) buildLogged(p pending) {
+	start := time.Now()
 	pkg, err := b.build(p)
+	if b.BuildTime != nil {
+		b.BuildTime(time.Since(start))
+	}
 	if err != nil {
 		b.mu.Lock()
 		b.failed++

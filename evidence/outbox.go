@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/stopline/stopline/ratelog"
 )
 
 // OutboxConfig bounds the on-disk queue of packages waiting for delivery.
@@ -100,7 +102,16 @@ type OutboxStats struct {
 	Attempts     uint64 `json:"failed_attempts"`
 	DroppedClips uint64 `json:"dropped_clips"`
 	LastError    string `json:"last_error,omitempty"`
+	// Oldest is the offence time of the oldest package waiting (zero
+	// when none is).
+	Oldest time.Time `json:"oldest,omitzero"`
 }
+
+// Delivery steps, as Outbox.Timing names them.
+const (
+	StepUpload  = "upload"  // one file into the store
+	StepPublish = "publish" // the event to the publisher
+)
 
 // Outbox is the durable queue between evidence building and delivery.
 // Every package is on disk (written to a temporary folder, synced and
@@ -115,6 +126,14 @@ type Outbox struct {
 	// Signer re-signs a manifest when the outbox drops a clip from it.
 	Signer *Signer
 	Log    *slog.Logger
+	// Timing, when set, is told how long each step of a delivery took
+	// (StepUpload per file, StepPublish per event) and whether it failed,
+	// for the worker's metrics.
+	Timing func(step string, took time.Duration, err error)
+
+	// retryWarn keeps "delivery failed" to a line a minute while the store
+	// or the broker stays down.
+	retryWarn *ratelog.Limiter
 
 	mu     sync.Mutex
 	active string // the folder being delivered: its files are left alone
@@ -173,6 +192,7 @@ func (o *Outbox) Start() error {
 			o.reserveGone = false
 		}
 	}
+	o.retryWarn = &ratelog.Limiter{Log: o.Log, Level: slog.LevelWarn, Msg: "delivery failed, will retry"}
 	o.wake = make(chan struct{}, 1)
 	o.ctx, o.cancel = context.WithCancel(context.Background())
 	o.done = make(chan struct{})
@@ -189,6 +209,7 @@ func (o *Outbox) Start() error {
 func (o *Outbox) Close() {
 	o.cancel()
 	<-o.done
+	o.retryWarn.Flush()
 }
 
 // Drain waits until every package is delivered or ctx ends, for a clean
@@ -336,13 +357,16 @@ func (o *Outbox) ReleaseReserve() bool {
 	return true
 }
 
+// packageTimeLayout starts a package's folder name.
+const packageTimeLayout = "20060102T150405.000Z"
+
 // packageName sorts packages by offence time, oldest first.
 func packageName(e Event) string {
 	t, err := time.Parse(TimeFormat, e.OffenceTime)
 	if err != nil {
 		t = time.Time{}
 	}
-	return fmt.Sprintf("%s-%s", t.UTC().Format("20060102T150405.000Z"), e.EventID)
+	return fmt.Sprintf("%s-%s", t.UTC().Format(packageTimeLayout), e.EventID)
 }
 
 func (o *Outbox) pending() ([]string, error) {
@@ -381,11 +405,13 @@ func (o *Outbox) run() {
 				o.stats.Attempts++
 				o.stats.LastError = err.Error()
 				o.mu.Unlock()
-				o.Log.Warn("delivery failed, will retry", "package", name, "err", err, "retry_in", delay)
+				o.retryWarn.Print("package", name, "err", err, "retry_in", delay)
 				failed = true
 				break // oldest first: keep the order of events
 			}
 			delay = o.Config.RetryInitial
+			// Delivered again: what failed meanwhile is told now.
+			o.retryWarn.Flush()
 		}
 		wait := delay
 		if failed {
@@ -499,7 +525,9 @@ func (o *Outbox) deliver(ctx context.Context, name string) error {
 	for _, sf := range s.files {
 		obj := sf.stored
 		if obj == nil {
+			began := time.Now()
 			stored, err := o.Store.Put(ctx, path.Join(prefix, sf.name), sf.f, sf.size, sf.contentType)
+			o.timing(StepUpload, began, err)
 			if err != nil {
 				return fmt.Errorf("event %s: storing %s: %w", e.EventID, sf.name, err)
 			}
@@ -511,7 +539,10 @@ func (o *Outbox) deliver(ctx context.Context, name string) error {
 		obj.Role = sf.role
 		e.Evidence = append(e.Evidence, *obj)
 	}
-	if err := o.Publisher.Publish(ctx, e); err != nil {
+	began := time.Now()
+	err = o.Publisher.Publish(ctx, e)
+	o.timing(StepPublish, began, err)
+	if err != nil {
 		return fmt.Errorf("event %s: publishing: %w", e.EventID, err)
 	}
 	if err := writeSynced(filepath.Join(dir, publishedMarker), nil); err != nil {
@@ -526,6 +557,13 @@ func (o *Outbox) deliver(ctx context.Context, name string) error {
 	o.mu.Unlock()
 	o.Log.Info("delivered", "camera", e.Camera.ID, "type", e.Type, "event", e.EventID, "offence_time", e.OffenceTime, "objects", len(e.Evidence))
 	return o.remove(dir)
+}
+
+// timing tells Timing of a step begun at began.
+func (o *Outbox) timing(step string, began time.Time, err error) {
+	if o.Timing != nil {
+		o.Timing(step, time.Since(began), err)
+	}
 }
 
 func (o *Outbox) remove(dir string) error {
@@ -629,10 +667,28 @@ func (o *Outbox) dropClips(dir string) (int64, error) {
 func (o *Outbox) refreshStats() {
 	names, _ := o.pending()
 	size := dirSize(o.Config.Dir)
+	var oldest time.Time
+	if len(names) > 0 {
+		oldest = packageTime(names[0])
+	}
 	o.mu.Lock()
 	o.stats.Pending = len(names)
 	o.stats.Bytes = size
+	o.stats.Oldest = oldest
 	o.mu.Unlock()
+}
+
+// packageTime is the offence time a package's folder is named by (zero
+// when the name does not start with one).
+func packageTime(name string) time.Time {
+	if len(name) < len(packageTimeLayout) {
+		return time.Time{}
+	}
+	t, err := time.Parse(packageTimeLayout, name[:len(packageTimeLayout)])
+	if err != nil || t.Year() <= 1 {
+		return time.Time{}
+	}
+	return t
 }
 
 func dirSize(root string) int64 {

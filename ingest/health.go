@@ -49,6 +49,8 @@ type Health struct {
 	// AccessUnits counts access units received over all sessions.
 	AccessUnits uint64    `json:"access_units"`
 	LastAU      time.Time `json:"last_access_unit,omitzero"`
+	// Retry is when the next attempt is due, while offline and retrying.
+	Retry time.Time `json:"retry_at,omitzero"`
 }
 
 // healthTracker records state changes and reports each one once, in the
@@ -81,7 +83,16 @@ const (
 func (t *healthTracker) set(s State, reason string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.h.Retry = time.Time{}
 	t.setLocked(s, reason)
+}
+
+// offline reports the attempt failed, the next one due at retry.
+func (t *healthTracker) offline(reason string, retry time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.h.Retry = retry
+	t.setLocked(StateOffline, reason)
 }
 
 func (t *healthTracker) setLocked(s State, reason string) {

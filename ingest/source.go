@@ -107,6 +107,10 @@ func (c SourceConfig) RedactedURL() string {
 	return u.Redacted()
 }
 
+// ReasonClosed is the reason of the offline state a source ends in when
+// it is closed: a stop, not a fault.
+const ReasonClosed = "closed"
+
 // Source keeps one camera's RTSP session alive: it connects, delivers
 // H.264 access units, and on any failure reconnects with backoff, also
 // when the camera is down at start-up.
@@ -119,6 +123,7 @@ type Source struct {
 	OnAccessUnit func(AccessUnit)
 	// OnHealth is called on every state change, in order, from the
 	// goroutine that made it. It must return quickly and not call Health.
+	// The source does not log state changes: that is OnHealth's to do.
 	OnHealth func(Health)
 	// Log takes the lines about this camera; the caller gives it the
 	// camera's attribute (slog's With), so every line names it once.
@@ -168,7 +173,7 @@ func (s *Source) run() {
 		start := s.Now()
 		err := s.session()
 		if s.ctx.Err() != nil {
-			s.health.set(StateOffline, "closed")
+			s.health.set(StateOffline, ReasonClosed)
 			return
 		}
 		reason := s.redact(err)
@@ -177,14 +182,15 @@ func (s *Source) run() {
 		if s.health.get().State == StateOnline || s.Now().Sub(start) > s.Config.Backoff.Max {
 			b.reset()
 		}
-		s.health.set(StateOffline, reason)
+		// Not logged here: OnHealth hears of it (with Retry), and the
+		// worker logs one line per change of state.
 		d := b.next()
-		s.Log.Warn("camera offline", "reason", reason, "retry_in", d.Round(time.Millisecond))
+		s.health.offline(reason, s.Now().Add(d))
 		t := time.NewTimer(d)
 		select {
 		case <-s.ctx.Done():
 			t.Stop()
-			s.health.set(StateOffline, "closed")
+			s.health.set(StateOffline, ReasonClosed)
 			return
 		case <-t.C:
 		}
@@ -312,7 +318,9 @@ func (s *Source) session() error {
 		return fmt.Errorf("play: %w", err)
 	}
 	s.health.connected()
-	s.Log.Info("camera session started", "url", s.Config.RedactedURL())
+	// Debug: the state that follows (waiting_keyframe, online) is the
+	// line of this event.
+	s.Log.Debug("camera session started", "url", s.Config.RedactedURL())
 
 	var wg sync.WaitGroup
 	watchDone := make(chan struct{})

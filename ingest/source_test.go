@@ -172,9 +172,15 @@ func TestSourceWaitsForCameraDownAtStartup(t *testing.T) {
 	if strings.Contains(h.Reason, "pa55word") {
 		t.Errorf("reason shows the password: %q", h.Reason)
 	}
+	// The next attempt is due within the backoff's longest delay (500 ms ± 20 %).
+	if max := 600 * time.Millisecond; !h.Retry.After(h.Since) || h.Retry.Sub(h.Since) > max {
+		t.Errorf("offline since %v, retry at %v: want a retry within %v", h.Since, h.Retry, max)
+	}
 	time.Sleep(time.Second) // several retries against nothing
 	simcamtest.Start(t, addr, map[string]string{"cam": streetClip})
-	d.waitState(t, StateOnline, 10*time.Second)
+	if on := d.waitState(t, StateOnline, 10*time.Second); !on.Retry.IsZero() {
+		t.Errorf("online with a retry due at %v", on.Retry)
+	}
 	d.waitFrames(t, 24, 10*time.Second)
 }
 

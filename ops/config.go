@@ -29,6 +29,9 @@ type Config struct {
 	Output   Output `yaml:"output"`
 	// HTTP is the operations server's listen address; empty disables it.
 	HTTP string `yaml:"http"`
+	// HTTPAuth, when set, puts every endpoint of the operations server but
+	// /healthz and /readyz behind a bearer token or basic auth.
+	HTTPAuth *HTTPAuth `yaml:"http_auth"`
 	// SignalToken is the bearer token signal controllers must send with
 	// POST /signals/<camera> (or STOPLINE_SIGNAL_TOKEN); empty: no check,
 	// for a network only the controllers reach.
@@ -231,10 +234,16 @@ func (c *Config) applyDefaults() {
 }
 
 // applyEnv takes camera credentials from STOPLINE_CAMERA_<ID>_USERNAME and
-// _PASSWORD, so they need not be written in the file.
+// _PASSWORD, and the operations server's from STOPLINE_HTTP_TOKEN,
+// _USERNAME and _PASSWORD, so they need not be written in the file.
 func (c *Config) applyEnv(getenv func(string) string) {
 	if v := getenv("STOPLINE_SIGNAL_TOKEN"); v != "" {
 		c.SignalToken = v
+	}
+	if c.HTTPAuth != nil {
+		c.HTTPAuth.applyEnv(getenv)
+	} else {
+		c.HTTPAuth = httpAuthFromEnv(getenv)
 	}
 	for i := range c.Cameras {
 		cam := &c.Cameras[i]
@@ -273,6 +282,11 @@ func (c *Config) Validate() error {
 	if c.HTTP != "" {
 		if err := validateListenAddr(c.HTTP); err != nil {
 			errs = append(errs, fmt.Errorf("http: %w", err))
+		}
+	}
+	if c.HTTPAuth != nil {
+		if err := c.HTTPAuth.Validate(); err != nil {
+			errs = append(errs, prefixed("http_auth: ", err))
 		}
 	}
 	if err := c.Output.Outbox.Validate(); err != nil {

@@ -118,6 +118,9 @@ func signalSource(sig *detect.Signal) string {
 // configuration must be valid.
 func (c *Config) Warnings() []string {
 	var out []string
+	if c.HTTP != "" && c.HTTPAuth == nil && !isLoopback(c.HTTP) {
+		out = append(out, fmt.Sprintf("http: %s is reachable from other machines and there is no http_auth: anyone who reaches it sees the cameras, their pictures and the metrics", c.HTTP))
+	}
 	for i := range c.Cameras {
 		cam := &c.Cameras[i]
 		name := ItemName("cameras", i, cam.ID)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/stopline/stopline/detect"
@@ -44,8 +45,10 @@ type CameraStatus struct {
 }
 
 // Server is the worker's HTTP endpoint: /healthz (the process answers),
-// /readyz (at least one camera online), /cameras (status JSON) and
-// POST /signals/<camera> (the signal controller's phase changes).
+// /readyz (at least one camera online), /cameras (status JSON), /metrics
+// (Prometheus) and POST /signals/<camera> (the signal controller's phase
+// changes). With Auth, everything but /healthz and /readyz needs
+// credentials.
 type Server struct {
 	// Addr to listen on, e.g. 127.0.0.1:8080 or :0.
 	Addr   string
@@ -58,8 +61,14 @@ type Server struct {
 	Signals func(camera string) (*detect.PushedPhases, bool)
 	// SignalToken, when set, must come with every push as
 	// "Authorization: Bearer <token>": the phase decides red-light fines.
+	// It then guards the pushes instead of Auth (a controller sends one
+	// Authorization header).
 	SignalToken string
-	Log         *slog.Logger
+	// Auth, when set, guards every endpoint but /healthz and /readyz.
+	Auth *HTTPAuth
+	// Metrics, when set, is served at GET /metrics.
+	Metrics http.Handler
+	Log     *slog.Logger
 	// Timeouts bound what one client may hold: zero fields take the
 	// defaults (DefaultTimeouts).
 	Timeouts Timeouts
@@ -96,9 +105,21 @@ func (s *Server) Start() error {
 	if s.Signals != nil {
 		mux.Handle("/signals/", requireToken(s.SignalToken, SignalHandler(s.Signals)))
 	}
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics)
+	}
+	var handler http.Handler = mux
+	if s.Auth != nil {
+		log := s.Log
+		if log == nil {
+			log = slog.Default()
+		}
+		ownToken := func(path string) bool { return s.SignalToken != "" && strings.HasPrefix(path, "/signals/") }
+		handler = s.Auth.protect(mux, ownToken, log)
+	}
 	t := s.Timeouts.withDefaults()
 	s.srv = &http.Server{
-		Handler:           mux,
+		Handler:           handler,
 		ReadHeaderTimeout: t.ReadHeader,
 		ReadTimeout:       t.Read,
 		WriteTimeout:      t.Write,

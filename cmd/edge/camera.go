@@ -13,6 +13,7 @@ import (
 	"github.com/stopline/stopline/ingest"
 	"github.com/stopline/stopline/ops"
 	"github.com/stopline/stopline/ops/selfcheck"
+	"github.com/stopline/stopline/ratelog"
 )
 
 // auQueue bounds the access units between the RTSP reader and the decoder:
@@ -32,6 +33,8 @@ type camera struct {
 	disk     *evidence.DiskHealth
 	log      *slog.Logger
 	software string
+	// metrics are the camera's histograms (nil: none kept).
+	metrics *ops.CameraMetrics
 
 	src     *ingest.Source
 	record  *ingest.Source // nil when the detect stream is also recorded
@@ -49,9 +52,11 @@ type camera struct {
 	// waitIDR is touched only by the source's reading goroutine.
 	waitIDR bool
 
-	droppedAUs    atomic.Uint64
-	decodeErrors  atomic.Uint64
-	lastDecodeLog time.Time
+	droppedAUs   atomic.Uint64
+	decodeErrors atomic.Uint64
+	// decodeWarn: a corrupt stream errs on every frame until the next
+	// keyframe, and a bad link for hours.
+	decodeWarn *ratelog.Limiter
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -73,13 +78,15 @@ func (c *camera) Start() error {
 	c.ring = ingest.NewRingBuffer(c.cfg.RecordBuffer)
 	c.builder = newBuilder(c.cfg, c.ring, builderDeps{clip: c.clip, loc: c.loc, outbox: c.outbox,
 		signer: c.signer, software: c.software, log: c.log, pipe: c.pipe, disk: c.disk})
+	c.builder.BuildTime = c.metrics.Built
 	if err := c.builder.Start(); err != nil {
 		c.pipe.Close()
 		c.dec.Close()
 		return err
 	}
 	c.checks = c.newChecks()
-	c.loop = &frameLoop{camera: c.cfg.ID, pipe: c.pipe, builder: c.builder, log: c.log, checks: c.checks}
+	c.loop = &frameLoop{camera: c.cfg.ID, pipe: c.pipe, builder: c.builder, log: c.log, checks: c.checks, metrics: c.metrics}
+	c.decodeWarn = &ratelog.Limiter{Log: c.log, Level: slog.LevelWarn, Msg: "decode error"}
 	c.slot = ingest.NewFrameSlot()
 	c.aus = make(chan ingest.AccessUnit, auQueue)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -117,8 +124,9 @@ func (c *camera) Start() error {
 }
 
 func (c *camera) onHealth(stream string) func(ingest.Health) {
+	states := newStateLog(c.log, stream)
 	return func(h ingest.Health) {
-		c.log.Info("camera state", "stream", stream, "state", h.State, "reason", h.Reason)
+		states.change(h)
 		if stream == "detect" {
 			c.status.sendEvent(evidence.NewCameraStatusEvent(c.cfg.ID, h).WithChecks(c.checks.Status()))
 		}
@@ -129,6 +137,7 @@ func (c *camera) onHealth(stream string) func(ingest.Health) {
 func (c *camera) stop() {
 	close(c.aus)
 	c.wg.Wait()
+	c.decodeWarn.Flush()
 	c.builder.Close()
 	c.pipe.Close()
 	c.dec.Close()
@@ -173,15 +182,12 @@ func (c *camera) decodeLoop() {
 	defer c.slot.Close()
 	for au := range c.aus {
 		f := c.slot.Writable()
+		began := time.Now()
 		ok, err := c.dec.Decode(au.NALUs, au.PTS, f)
+		c.metrics.Decoded(time.Since(began))
 		if err != nil {
 			c.decodeErrors.Add(1)
-			// A corrupt stream errs on every frame until the next keyframe:
-			// one line a second is enough.
-			if now := time.Now(); now.Sub(c.lastDecodeLog) >= time.Second {
-				c.lastDecodeLog = now
-				c.log.Warn("decode error", "err", err, "errors", c.decodeErrors.Load())
-			}
+			c.decodeWarn.Print("err", err, "errors", c.decodeErrors.Load())
 		}
 		if !ok {
 			continue
@@ -204,6 +210,30 @@ func (c *camera) detectLoop() {
 		c.loop.process(f)
 		c.slot.Release(f)
 	}
+}
+
+// Counters are the camera's counters for the metrics.
+func (c *camera) Counters() ops.CameraCounters {
+	ds := c.dec.Stats()
+	built, failed := c.builder.Stats()
+	cc := ops.CameraCounters{
+		ID:           c.cfg.ID,
+		Detect:       c.src.Health(),
+		DroppedAUs:   c.droppedAUs.Load(),
+		Decoded:      ds.Decoded,
+		DecodeErrors: c.decodeErrors.Load(),
+		Concealed:    ds.Concealed,
+		Analysed:     c.loop.processed.Load(),
+		Skipped:      c.slot.Skipped(),
+		Pipeline:     c.pipe.Stats(),
+		Built:        built,
+		BuildFailed:  failed,
+	}
+	if c.record != nil {
+		h := c.record.Health()
+		cc.Record = &h
+	}
+	return cc
 }
 
 // Status is the camera's health and counters for the operations server.

@@ -11,6 +11,7 @@ import (
 	"github.com/stopline/stopline/ingest"
 	"github.com/stopline/stopline/ops"
 	"github.com/stopline/stopline/ops/selfcheck"
+	"github.com/stopline/stopline/ratelog"
 )
 
 // This file is what live cameras (camera.go) and `edge replay` (replay.go)
@@ -79,10 +80,14 @@ type frameLoop struct {
 	// self-checks); while it says the camera moved, violations are not
 	// reported: the scene no longer lies where the road is.
 	checks *selfcheck.Monitor
+	// metrics take each frame's timings and violations (nil: none kept).
+	metrics *ops.CameraMetrics
 
 	processed  atomic.Uint64
 	violations atomic.Uint64
 	suppressed atomic.Uint64
+	// failed: a pipeline that fails, fails on every frame.
+	failed *ratelog.Limiter
 }
 
 // process runs f (dated by f.Time) through detection and submits every
@@ -93,7 +98,12 @@ func (l *frameLoop) process(f *ingest.Frame) []detect.Violation {
 	l.processed.Add(1)
 	l.violations.Add(uint64(len(vs)))
 	if err != nil {
-		l.log.Error("detection failed", "err", err)
+		if l.failed == nil {
+			l.failed = &ratelog.Limiter{Log: l.log, Level: slog.LevelError, Msg: "detection failed"}
+		}
+		l.failed.Print("err", err)
+	} else if l.metrics != nil {
+		l.metrics.Analysed(l.pipe.LastTimings(), time.Since(f.Time))
 	}
 	if l.checks != nil {
 		// After detection: its cost (a fraction of a millisecond, twice a
@@ -108,6 +118,7 @@ func (l *frameLoop) process(f *ingest.Frame) []detect.Violation {
 		}
 	}
 	for _, v := range vs {
+		l.metrics.Violation(v.Type)
 		l.log.Info("violation detected", "type", v.Type, "track", v.TrackID, "line", v.Line,
 			"event", evidence.EventID(l.camera, v.Type, v.TrackID, v.Time))
 		l.builder.Submit(v, f)

@@ -95,7 +95,7 @@ func TestStopWithTheLogReaderGone(t *testing.T) {
 	// Read up to the first lines, then close the pipe's reading end.
 	buf := make([]byte, 4096)
 	var seen strings.Builder
-	for !strings.Contains(seen.String(), "camera offline") {
+	for !strings.Contains(seen.String(), "state=offline") {
 		n, err := logs.Read(buf)
 		if err != nil {
 			t.Fatalf("log ended before the camera was tried: %v\n%s", err, seen.String())

@@ -15,6 +15,7 @@ import (
 	"github.com/stopline/stopline/evidence"
 	"github.com/stopline/stopline/ingest"
 	"github.com/stopline/stopline/ops"
+	"github.com/stopline/stopline/ratelog"
 )
 
 // Worker runs every configured camera, the shared outbox and the
@@ -33,6 +34,7 @@ type Worker struct {
 	status    *statusPublisher
 	disk      *evidence.DiskHealth
 	cameras   []*camera
+	metrics   *ops.Metrics
 	http      *ops.Server
 	// earlier counts per camera what an earlier run left in the outbox;
 	// counts is this run's, once closed (summary.go).
@@ -90,7 +92,9 @@ func (w *Worker) Start() error {
 		}
 		w.publisher = j
 	}
-	w.outbox = &evidence.Outbox{Config: cfg.Output.Outbox, Store: store, Publisher: w.publisher, Signer: w.signer, Log: w.Log}
+	w.metrics = ops.NewMetrics(w, w.Version)
+	w.outbox = &evidence.Outbox{Config: cfg.Output.Outbox, Store: store, Publisher: w.publisher, Signer: w.signer, Log: w.Log,
+		Timing: w.metrics.DeliveryTiming}
 	if err := w.outbox.Start(); err != nil {
 		w.publisher.Close()
 		return err
@@ -108,8 +112,10 @@ func (w *Worker) Start() error {
 			disk:     w.disk,
 			log:      w.Log.With("camera", cc.ID),
 			software: "stopline-edge/" + w.Version,
+			metrics:  w.metrics.Camera(cc.ID),
 		}
 		if err := c.Start(); err != nil {
+			w.metrics.Forget(cc.ID)
 			w.Log.Error("camera not started", "camera", cc.ID, "err", err)
 			errs = append(errs, err)
 			continue
@@ -121,7 +127,8 @@ func (w *Worker) Start() error {
 		return fmt.Errorf("no camera could start: %w", errors.Join(errs...))
 	}
 	if cfg.HTTP != "" {
-		w.http = &ops.Server{Addr: cfg.HTTP, Status: w.Status, Disk: w.disk.Status, Signals: w.signals, SignalToken: cfg.SignalToken, Log: w.Log}
+		w.http = &ops.Server{Addr: cfg.HTTP, Status: w.Status, Disk: w.disk.Status, Signals: w.signals, SignalToken: cfg.SignalToken,
+			Auth: cfg.HTTPAuth, Metrics: w.metrics.Handler(), Log: w.Log}
 		if err := w.http.Start(); err != nil {
 			w.http = nil
 			w.Close()
@@ -150,6 +157,21 @@ func (w *Worker) Status() []ops.CameraStatus {
 		out = append(out, c.Status())
 	}
 	return out
+}
+
+// CameraCounters are every running camera's counters, for the metrics.
+func (w *Worker) CameraCounters() []ops.CameraCounters {
+	out := make([]ops.CameraCounters, 0, len(w.cameras))
+	for _, c := range w.cameras {
+		out = append(out, c.Counters())
+	}
+	return out
+}
+
+// OutboxCounters are the outbox's counters and its disk's state, for the
+// metrics.
+func (w *Worker) OutboxCounters() ops.OutboxCounters {
+	return ops.OutboxCounters{OutboxStats: w.outbox.Stats(), DeliveredBy: w.outbox.DeliveredBy(), Disk: w.disk.Status()}
 }
 
 // Close stops the cameras (which builds the evidence of violations already
@@ -212,16 +234,22 @@ type statusPublisher struct {
 	log  *slog.Logger
 	ch   chan evidence.CameraStatusEvent
 	done chan struct{}
+	// failed and full: while the broker is down every change fails.
+	failed, full *ratelog.Limiter
 }
 
 func startStatusPublisher(k *evidence.KafkaPublisher, log *slog.Logger) *statusPublisher {
-	s := &statusPublisher{k: k, log: log, ch: make(chan evidence.CameraStatusEvent, 256), done: make(chan struct{})}
+	s := &statusPublisher{k: k, log: log, ch: make(chan evidence.CameraStatusEvent, 256), done: make(chan struct{}),
+		failed: &ratelog.Limiter{Log: log, Level: slog.LevelWarn, Msg: "camera status not published"},
+		full:   &ratelog.Limiter{Log: log, Level: slog.LevelWarn, Msg: "camera status queue full, change dropped"}}
 	go func() {
 		defer close(s.done)
 		for ev := range s.ch {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			if err := s.k.PublishStatus(ctx, ev); err != nil {
-				s.log.Warn("camera status not published", "camera", ev.Camera, "state", ev.State, "err", err)
+				s.failed.Print("camera", ev.Camera, "state", ev.State, "err", err)
+			} else {
+				s.failed.Flush()
 			}
 			cancel()
 		}
@@ -238,13 +266,15 @@ func (s *statusPublisher) send(camera string, h ingest.Health) {
 	select {
 	case s.ch <- evidence.NewCameraStatusEvent(camera, h):
 	default:
-		s.log.Warn("camera status queue full, change dropped", "camera", camera, "state", h.State)
+		s.full.Print("camera", camera, "state", h.State)
 	}
 }
 
 func (s *statusPublisher) Close() {
 	close(s.ch)
 	<-s.done
+	s.failed.Flush()
+	s.full.Flush()
 }
 
 // lazyMinIO connects to MinIO at the first upload and again after every
