@@ -174,6 +174,7 @@ type Pipeline struct {
 	dnn      *DNN
 	colour   *ColourClassifier
 	pushed   *PushedPhases
+	phases   PhaseSource // the scene's signal, nil without one
 	tracker  *SORT
 	rules    []Rule
 	dets     []Detection
@@ -250,6 +251,7 @@ func NewPipeline(cfg Config, deps Deps) (_ *Pipeline, err error) {
 			phases = p.pushed
 		}
 	}
+	p.phases = phases
 	rc := cfg.Rules
 	rc.Frame = image.Rect(0, 0, cfg.Width, cfg.Height)
 	// Only the speeding rule reads the contact rows: without a speed
@@ -265,6 +267,18 @@ func NewPipeline(cfg Config, deps Deps) (_ *Pipeline, err error) {
 // Pushed is where the signal controller's phases go (POST /signals/<camera>),
 // or nil when the scene's signal is not pushed over HTTP.
 func (p *Pipeline) Pushed() *PushedPhases { return p.pushed }
+
+// SignalPhase is the scene's signal phase at t, for the dashboard; false
+// when the scene has no signal. It takes the pipeline's lock: a signal
+// read from the picture changes as Process observes it.
+func (p *Pipeline) SignalPhase(t time.Time) (Phase, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.phases == nil {
+		return "", false
+	}
+	return p.phases.PhaseAt(t), true
+}
 
 // Model is the model the pipeline runs (zero in motion mode).
 func (p *Pipeline) Model() ModelVersion { return p.model }

@@ -34,6 +34,8 @@ type CameraStatus struct {
 	Violations uint64 `json:"violations"`
 	// Disk is the state of the disk the camera's evidence waits on.
 	Disk evidence.DiskStatus `json:"disk"`
+	// Activity is what the dashboard shows besides (activity.go).
+	Activity
 }
 
 // Server is the worker's HTTP endpoint: /healthz (the process answers),
@@ -56,6 +58,11 @@ type Server struct {
 	// Timeouts bound what one client may hold: zero fields take the
 	// defaults (DefaultTimeouts).
 	Timeouts Timeouts
+
+	// Preview and Snapshot feed the dashboard's pictures (dashboard.go);
+	// nil: not shown.
+	Preview  PreviewFunc
+	Snapshot SnapshotFunc
 
 	ln  net.Listener
 	srv *http.Server
@@ -86,6 +93,7 @@ func (s *Server) Start() error {
 		}
 		http.Error(w, fmt.Sprintf("camera %q is not configured", r.PathValue("id")), http.StatusNotFound)
 	})
+	s.dashboardRoutes(mux)
 	if s.Signals != nil {
 		mux.Handle("/signals/", requireToken(s.SignalToken, SignalHandler(s.Signals)))
 	}
