@@ -71,9 +71,9 @@ var (
 // that stops sending video turns red within a few seconds and green again
 // when the video comes back; a camera's page shows its live picture with
 // the scene drawn on it, the signal's phase and its violations' snapshots.
-// Screenshots go to $STOPLINE_ARTEFACTS/dashboard (make test sets it) or,
-// without it, to the test's temporary folder; STOPLINE_UPDATE_DOCS=1 also
-// copies them into docs/ for the README.
+// Screenshots go to $STOPLINE_ARTEFACTS/dashboard (make test sets it to
+// .cache/artefacts) or, without it, to the test's temporary folder;
+// STOPLINE_UPDATE_DOCS=1 also copies two of them into docs/ for the README.
 func TestDashboardInChromium(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("the browser test needs Debian's chromium at %s (make deps installs it: apt-get install chromium): %v", chromiumPath, err)
@@ -119,6 +119,7 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 	const cardsJS = `Object.fromEntries([...document.querySelectorAll('.card')].map(c => [c.dataset.camera, {
 		state: c.dataset.state, label: c.querySelector('.state').textContent,
+		in: c.querySelector('dd[data-row="in"]').textContent,
 		bar: getComputedStyle(c.querySelector('.bar')).backgroundColor}]))`
 	cardIs := func(cards map[string]any, camera, state string, red bool) bool {
 		c, ok := cards[camera].(map[string]any)
@@ -142,6 +143,10 @@ func TestDashboardInChromium(t *testing.T) {
 	stalledAt := time.Now()
 	cards = page("street turns red", 6*time.Second, cardsJS, func(c map[string]any) bool {
 		return cardIs(c, "street", "stalled", true) && cardIs(c, "junction", "online", false)
+	})
+	page("street receives no pictures", 4*time.Second, cardsJS, func(c map[string]any) bool {
+		st, ok := c["street"].(map[string]any)
+		return ok && st["in"] == "0.0 a second"
 	})
 	t.Logf("street red on the page %v after its video stopped: %v", time.Since(stalledAt).Round(100*time.Millisecond), cards)
 	if label := cards["street"].(map[string]any)["label"]; !strings.Contains(fmt.Sprint(label), "no video") {
@@ -173,6 +178,23 @@ func TestDashboardInChromium(t *testing.T) {
 	if thumbs["first"] != "Red light" {
 		t.Errorf("the newest violation reads %q, want Red light", thumbs["first"])
 	}
+	// Vehicles pass every few seconds: the picture on the page shows their
+	// boxes (pink, evidence.DrawLive) while they are followed. The
+	// screenshot is taken then.
+	page("a vehicle's box on the live picture", 20*time.Second, `(() => {
+		const img = document.querySelector('#preview');
+		if (!img.complete || !img.naturalWidth) return {pink: 0};
+		const c = document.createElement('canvas');
+		c.width = img.naturalWidth; c.height = img.naturalHeight;
+		const g = c.getContext('2d');
+		g.drawImage(img, 0, 0);
+		const d = g.getImageData(0, 0, c.width, c.height).data;
+		let pink = 0;
+		for (let i = 0; i < d.length; i += 4) {
+			if (d[i] > 200 && d[i+1] > 60 && d[i+1] < 150 && d[i+2] > 135 && d[i+2] < 225) pink++;
+		}
+		return {pink};
+	})()`, func(p map[string]any) bool { return p["pink"].(float64) >= 40 })
 	camPage := shot(t, ctx, artefacts, "camera-junction.png")
 
 	// The picture itself: the detection-size frame with the stop line drawn
@@ -202,10 +224,19 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 
 	if os.Getenv("STOPLINE_UPDATE_DOCS") == "1" {
-		for src, dst := range map[string]string{grid: "dashboard.png", camPage: "dashboard-camera.png"} {
-			copyFile(t, src, filepath.Join("../../docs", dst))
-			t.Logf("copied %s to docs/%s", src, dst)
-		}
+		copyFile(t, grid, "../../docs/dashboard.png")
+		// The camera page is mostly video: as JPEG it is a fifth of the PNG.
+		saveJPEG(t, camPage, "../../docs/dashboard-camera.jpg")
+		t.Log("updated docs/dashboard.png and docs/dashboard-camera.jpg")
+	}
+}
+
+func saveJPEG(t *testing.T, png, jpeg string) {
+	t.Helper()
+	pic := gocv.IMRead(png, gocv.IMReadColor)
+	defer pic.Close()
+	if pic.Empty() || !gocv.IMWriteWithParams(jpeg, pic, []int{gocv.IMWriteJpegQuality, 85}) {
+		t.Fatalf("converting %s to %s failed", png, jpeg)
 	}
 }
 

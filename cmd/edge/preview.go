@@ -33,12 +33,14 @@ import (
 // second: copying every picture would cost for nothing.
 const previewEvery = 200 * time.Millisecond
 
-// Rates are measured over the last rateWindow, from samples at least
-// rateSpacing apart (taken as pictures are analysed and as the status is
-// read, so a stalled camera's rates fall to zero while someone looks).
+// Rates are measured over the last second or so, from samples at least
+// rateSpacing apart kept for rateWindow (taken as pictures are analysed
+// and as the status is read, so that a camera that stalls shows no
+// pictures a second or two later while someone looks).
 const (
 	rateWindow  = 3 * time.Second
 	rateSpacing = 500 * time.Millisecond
+	rateOver    = time.Second
 )
 
 // live is one camera's dashboard state, written by its detection
@@ -189,8 +191,7 @@ type rateSample struct {
 	in, analysed uint64
 }
 
-// rateMeter keeps the samples of the last rateWindow, and one older to
-// measure from.
+// rateMeter keeps the samples of the last rateWindow, and one older.
 type rateMeter struct{ samples []rateSample }
 
 func (m *rateMeter) add(s rateSample) {
@@ -203,17 +204,18 @@ func (m *rateMeter) add(s rateSample) {
 	}
 }
 
-// rates are the counters' rates a second from the oldest sample to cur;
-// false until they are at least a second apart.
+// rates are the counters' rates a second from the newest sample at least
+// rateOver before cur to cur; false when there is none.
 func (m *rateMeter) rates(cur rateSample) (in, analysed float64, ok bool) {
-	if len(m.samples) == 0 {
+	i := len(m.samples) - 1
+	for i >= 0 && cur.at.Sub(m.samples[i].at) < rateOver {
+		i--
+	}
+	if i < 0 {
 		return 0, 0, false
 	}
-	base := m.samples[0]
+	base := m.samples[i]
 	dt := cur.at.Sub(base.at).Seconds()
-	if dt < 1 {
-		return 0, 0, false
-	}
 	return float64(cur.in-base.in) / dt, float64(cur.analysed-base.analysed) / dt, true
 }
 

@@ -10,9 +10,9 @@ const PREVIEW_MS = 500;
 const STATES = {
   online: { label: "Online", kind: "ok" },
   connecting: { label: "Connecting", kind: "wait" },
-  waiting_keyframe: { label: "Connected, waiting for the first full picture", kind: "wait" },
-  stalled: { label: "Stalled: connected, but no video", kind: "bad" },
-  offline: { label: "Offline: cannot reach the camera", kind: "bad" },
+  waiting_keyframe: { label: "Waiting for a full picture", kind: "wait" },
+  stalled: { label: "Stalled: no video", kind: "bad" },
+  offline: { label: "Offline: unreachable", kind: "bad" },
 };
 
 const VIOLATIONS = {
@@ -57,7 +57,7 @@ function ago(t) {
 
 function duration(ms) {
   const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 5) return "a moment";
+  if (s < 3) return "a moment";
   if (s < 60) return s + " s";
   const m = Math.floor(s / 60);
   if (m < 60) return m + " min";
@@ -83,7 +83,7 @@ function lag(c) {
   const a = c.activity;
   if (!hasTime(a.last_analysed)) return "nothing analysed yet";
   const idle = now() - new Date(a.last_analysed).getTime();
-  if (idle > 5000) return "no picture analysed for " + duration(idle);
+  if (idle > 2000 || c.health.state !== "online") return "last picture analysed " + ago(a.last_analysed);
   // A picture's time comes from the stream's clock and may run a hair
   // ahead of the worker's.
   return Math.max(0, a.lag_seconds).toFixed(2) + " s behind live";
@@ -115,8 +115,12 @@ async function poll() {
     const res = await fetch("/cameras", { cache: "no-store", signal: ctl.signal });
     if (res.status === 401 || res.status === 403) throw new Error("this worker asks for a login the browser did not give");
     if (!res.ok) throw new Error("the worker answered " + res.status);
+    // The Date header is in whole seconds: only a skew larger than that
+    // rounding is corrected (a browser on another machine with a wrong
+    // clock).
     const date = res.headers.get("Date");
-    if (date) clockOffset = new Date(date).getTime() - Date.now();
+    const skew = date ? new Date(date).getTime() - Date.now() : 0;
+    clockOffset = Math.abs(skew) > 2000 ? skew : 0;
     cameras = (await res.json()).map(withActivity);
     lastAnswer = Date.now();
     failingSince = 0;
@@ -204,6 +208,7 @@ function makeCard() {
   for (const [key, label] of [["since", "Since"], ["in", "Pictures in"], ["analysed", "Analysed"], ["lag", "Delay"],
     ["violation", "Last violation"], ["pending", "To deliver"]]) {
     const dd = el("dd");
+    dd.dataset.row = key;
     dl.append(el("dt", "", label), dd);
     card.rows[key] = dd;
   }
