@@ -138,10 +138,10 @@ func TestDashboardInChromium(t *testing.T) {
 
 	// The street camera's video stops: red within a few seconds (stall
 	// timeout 2 s, the page reads the status every second).
-	const stall = 8 * time.Second
+	const stall = 10 * time.Second
 	sim.Stall("street", stall)
 	stalledAt := time.Now()
-	cards = page("street turns red", 6*time.Second, cardsJS, func(c map[string]any) bool {
+	cards = page("street turns red", 8*time.Second, cardsJS, func(c map[string]any) bool {
 		return cardIs(c, "street", "stalled", true) && cardIs(c, "junction", "online", false)
 	})
 	page("street receives no pictures", 4*time.Second, cardsJS, func(c map[string]any) bool {
