@@ -165,8 +165,8 @@ function renderHeader() {
   const banner = $("#banner");
   if (failingSince) {
     banner.hidden = false;
-    banner.textContent = "The worker is not answering (" + failure + ") since " + duration(Date.now() - failingSince) +
-      ". What is shown is from " + (lastAnswer ? clock(lastAnswer) : "nowhere: nothing came yet") + ".";
+    banner.textContent = "The worker has not answered for " + duration(Date.now() - failingSince) + " (" + failure + "). " +
+      (lastAnswer ? "What is shown is from " + clock(lastAnswer) + "." : "Nothing has come from it yet.");
   } else {
     banner.hidden = true;
   }
