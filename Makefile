@@ -6,7 +6,8 @@ OUT ?= demo-out
 FOR ?=
 BIN := bin
 
-APT_PACKAGES := pkg-config libopencv-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
+# chromium: the dashboard's browser test drives it (headless, from Go).
+APT_PACKAGES := pkg-config libopencv-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg chromium
 # The MinIO server the tests run as a separate process (AGPL: built and
 # run, never imported).
 MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
@@ -20,6 +21,9 @@ ORT_SHA256 := ffb75a925ba05e47b235bb66e3e3911714a80b328a9c9425539feb204aa32a23
 ORT_LIB := $(CURDIR)/.cache/onnxruntime/libonnxruntime.so.1
 ORT_MEMBER := package/bin/napi-v6/linux/x64/libonnxruntime.so.1
 export STOPLINE_ONNXRUNTIME_LIB := $(ORT_LIB)
+# Files the tests leave for people to look at (the dashboard's screenshots).
+ARTEFACTS ?= $(CURDIR)/.cache/artefacts
+export STOPLINE_ARTEFACTS := $(ARTEFACTS)
 DEMO_CLIPS := $(SHARED)/data/videos/street_twoway_ahmetozlu_input_video.mp4 \
               $(SHARED)/data/videos/street_topdown_opencv4nodejs_traffic.mp4 \
               $(SHARED)/data/videos/highway_overpass_bgslibrary_video03.avi
@@ -35,6 +39,7 @@ deps:
 	done; \
 	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
 	command -v ffprobe >/dev/null || missing="$$missing ffprobe"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "missing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -70,6 +75,7 @@ demo: build
 	echo "events    -> $(OUT)/events.jsonl"; \
 	echo "snapshots -> $(OUT)/evidence/"; \
 	echo "logs      -> $(OUT)/edge.log"; \
+	echo "dashboard -> http://127.0.0.1:8080/"; \
 	edge="$(BIN)/edge -out $(OUT)"; \
 	if [ -n "$(FOR)" ]; then edge="timeout -s INT --kill-after=20s $(FOR) $$edge"; else echo "Ctrl-C to stop"; fi; \
 	$$edge 2>&1 > $(OUT)/edge.out | (trap '' INT TERM; exec tee $(OUT)/edge.log >&2); rc=$${PIPESTATUS[0]}; \

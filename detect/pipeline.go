@@ -305,6 +305,18 @@ func NewPipeline(cfg Config, deps Deps) (_ *Pipeline, err error) {
 // or nil when the scene's signal is not pushed over HTTP.
 func (p *Pipeline) Pushed() *PushedPhases { return p.pushed }
 
+// SignalPhase is the scene's signal phase at t, for the dashboard; false
+// when the scene has no signal. It takes the pipeline's lock: a signal
+// read from the picture changes as Process observes it.
+func (p *Pipeline) SignalPhase(t time.Time) (Phase, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.phases == nil {
+		return "", false
+	}
+	return p.phases.PhaseAt(t), true
+}
+
 // Model is the model the pipeline runs (zero in motion mode).
 func (p *Pipeline) Model() ModelVersion { return p.model }
 

@@ -42,6 +42,8 @@ type CameraStatus struct {
 	// RulesSuspended, when not empty, is why the camera's rules are not
 	// applied: the camera moved off the view its scene was drawn on.
 	RulesSuspended string `json:"rules_suspended,omitempty"`
+	// Activity is what the dashboard shows besides (activity.go).
+	Activity
 }
 
 // Server is the worker's HTTP endpoint: /healthz (the process answers),
@@ -73,6 +75,11 @@ type Server struct {
 	// defaults (DefaultTimeouts).
 	Timeouts Timeouts
 
+	// Preview and Snapshot feed the dashboard's pictures (dashboard.go);
+	// nil: not shown.
+	Preview  PreviewFunc
+	Snapshot SnapshotFunc
+
 	ln  net.Listener
 	srv *http.Server
 	err chan error
@@ -102,6 +109,7 @@ func (s *Server) Start() error {
 		}
 		http.Error(w, fmt.Sprintf("camera %q is not configured", r.PathValue("id")), http.StatusNotFound)
 	})
+	s.dashboardRoutes(mux)
 	if s.Signals != nil {
 		mux.Handle("/signals/", requireToken(s.SignalToken, SignalHandler(s.Signals)))
 	}

@@ -43,6 +43,7 @@ type camera struct {
 	dec     *ingest.Decoder
 	pipe    *detect.Pipeline
 	loop    *frameLoop // detection and evidence for each frame (frameloop.go)
+	live    live       // what the dashboard shows (preview.go)
 	slot    *ingest.FrameSlot
 	aus     chan ingest.AccessUnit
 
@@ -207,7 +208,8 @@ func (c *camera) detectLoop() {
 			return
 		}
 		c.checks.Analysed(f.Time, time.Now(), c.dec.Stats().Decoded, c.slot.Skipped())
-		c.loop.process(f)
+		vs := c.loop.process(f)
+		c.observe(f, vs) // the dashboard's preview, rates, violations (preview.go)
 		c.slot.Release(f)
 	}
 }

@@ -129,6 +129,7 @@ func (w *Worker) Start() error {
 	if cfg.HTTP != "" {
 		w.http = &ops.Server{Addr: cfg.HTTP, Status: w.Status, Disk: w.disk.Status, Signals: w.signals, SignalToken: cfg.SignalToken,
 			Auth: cfg.HTTPAuth, Metrics: w.metrics.Handler(), Log: w.Log}
+		w.dashboard(w.http)
 		if err := w.http.Start(); err != nil {
 			w.http = nil
 			w.Close()
@@ -153,8 +154,9 @@ func (w *Worker) signals(camera string) (*detect.PushedPhases, bool) {
 // Status lists every running camera's status.
 func (w *Worker) Status() []ops.CameraStatus {
 	out := make([]ops.CameraStatus, 0, len(w.cameras))
+	delivered := w.outbox.DeliveredBy()
 	for _, c := range w.cameras {
-		out = append(out, c.Status())
+		out = append(out, w.cameraStatus(c, delivered))
 	}
 	return out
 }
