@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -52,22 +51,10 @@ func ONNXRuntimeLibrary() (string, error) {
 	if _, err := os.Stat(ONNXRuntimeImagePath); err == nil {
 		return ONNXRuntimeImagePath, VerifyONNXRuntime(ONNXRuntimeImagePath)
 	}
-	if dir, err := os.Getwd(); err == nil {
-		for {
-			p := filepath.Join(dir, onnxRuntimeCache)
-			looked = append(looked, p)
-			if _, err := os.Stat(p); err == nil {
-				return p, VerifyONNXRuntime(p)
-			}
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				break
-			}
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				break
-			}
-			dir = parent
-		}
+	p, more := findInModule(onnxRuntimeCache)
+	looked = append(looked, more...)
+	if p != "" {
+		return p, VerifyONNXRuntime(p)
 	}
 	return "", fmt.Errorf("onnxruntime: %s not found (looked at %s): %s",
 		ONNXRuntimeFile, strings.Join(looked, ", "), howToGetONNXRuntime)
