@@ -149,6 +149,9 @@ func (r *Reader) Read(bgr gocv.Mat, vehicleBox image.Rectangle) (Result, error) 
 		return Result{}, err
 	}
 	if len(found) == 0 {
+		if vehicleSharpness(bgr, box, r.det.side) < vehicleBlurred {
+			return Result{Reason: ReasonBlurred}, nil
+		}
 		return Result{Reason: ReasonNotFound}, nil
 	}
 	mid := float64(box.Min.X+box.Max.X) / 2
@@ -344,7 +347,7 @@ func (r *Reader) result(bgr gocv.Mat, lines []textLine, e evaluated) Result {
 	switch {
 	case lineH < minLineHeight:
 		res.Reason = ReasonTooSmall
-	case sharpness(text) < blurThreshold:
+	case plateSharpness(text) < plateBlurred:
 		res.Reason = ReasonBlurred
 	default:
 		res.Reason = ReasonUnreadable

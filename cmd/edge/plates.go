@@ -19,8 +19,11 @@ import (
 )
 
 // stillExts are the image files edge plates reads from a folder or as a
-// file; any other file given as --input is opened as a video.
-var stillExts = []string{".jpg", ".jpeg", ".png", ".bmp"}
+// file; clipExts the video files it reads a frame of now and then.
+var (
+	stillExts = []string{".jpg", ".jpeg", ".png", ".bmp"}
+	clipExts  = []string{".mp4", ".avi", ".mkv", ".mov", ".ts"}
+)
 
 // runPlates reads licence plates from still images or a clip: each image
 // (or one frame per --every of a clip) is read whole, every plate-like
@@ -53,12 +56,6 @@ func runPlates(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("plates: %w", err)
 		}
 	}
-	r, err := plate.NewReader(plate.Config{DetectSide: *side})
-	if err != nil {
-		return fmt.Errorf("plates: %w", err)
-	}
-	defer r.Close()
-
 	info, err := os.Stat(*input)
 	if err != nil {
 		return fmt.Errorf("plates: --input: %w", err)
@@ -80,10 +77,17 @@ func runPlates(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	case slices.Contains(stillExts, strings.ToLower(filepath.Ext(*input))):
 		stills = []string{*input}
-	default:
-		if labels != nil {
-			return fmt.Errorf("plates: --labels scores still images, not a clip (%s)", *input)
-		}
+	case !slices.Contains(clipExts, strings.ToLower(filepath.Ext(*input))):
+		return fmt.Errorf("plates: --input %s is neither an image (%s) nor a clip (%s)", *input, strings.Join(stillExts, ", "), strings.Join(clipExts, ", "))
+	case labels != nil:
+		return fmt.Errorf("plates: --labels scores still images, not a clip (%s)", *input)
+	}
+	r, err := plate.NewReader(plate.Config{DetectSide: *side})
+	if err != nil {
+		return fmt.Errorf("plates: %w", err)
+	}
+	defer r.Close()
+	if stills == nil {
 		return readClipPlates(ctx, r, *input, *every, stdout)
 	}
 
@@ -142,7 +146,9 @@ func runPlates(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // readClipPlates reads one frame of the clip per every, whole.
 func readClipPlates(ctx context.Context, r *plate.Reader, path string, every time.Duration, stdout io.Writer) error {
-	vc, err := gocv.VideoCaptureFile(path)
+	// FFmpeg directly: OpenCV would try GStreamer first, slowly and
+	// noisily, on a file it cannot play.
+	vc, err := gocv.VideoCaptureFileWithAPI(path, gocv.VideoCaptureFFmpeg)
 	if err != nil {
 		return fmt.Errorf("plates: %s: %w", path, err)
 	}
@@ -154,11 +160,13 @@ func readClipPlates(ctx context.Context, r *plate.Reader, path string, every tim
 	step := max(1, int(every.Seconds()*fps+0.5))
 	frame := gocv.NewMat()
 	defer frame.Close()
-	for n := 0; vc.Read(&frame); n++ {
+	for n := 0; vc.Read(&frame); n += step {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if n%step != 0 || frame.Empty() {
+		// The frames between are grabbed, not converted.
+		vc.Grab(step - 1)
+		if frame.Empty() {
 			continue
 		}
 		results, err := r.ReadAll(frame, image.Rect(0, 0, frame.Cols(), frame.Rows()))
