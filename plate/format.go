@@ -56,10 +56,12 @@ type template struct {
 	classes string
 	// print turns the line's letters and digits into its printed form.
 	print func(s string) string
-	// dashAfter is where a printed '-' falls (letters and digits before
-	// it), or 0: a '-' the recogniser read elsewhere rules the template
-	// out.
-	dashAfter int
+	// dashAfter and dotAfter are where the printed '-' and '.' fall
+	// (letters and digits before them), 0 for none: a mark the recogniser
+	// read where the template prints none rules the template out ("92.22"
+	// is no four-digit serial; a mark of either kind may stand for the
+	// other, the two look alike at a plate's size).
+	dashAfter, dotAfter int
 	// province: the line starts with the province code.
 	province bool
 }
@@ -74,22 +76,22 @@ func serial(s string) string {
 var (
 	// The upper line of a two-line plate: a motorbike's "75-H1", a car's
 	// "51A" or "51LD".
-	motorbikeTop = template{"DDLX", func(s string) string { return s[:2] + "-" + s[2:] }, 2, true}
+	motorbikeTop = template{"DDLX", func(s string) string { return s[:2] + "-" + s[2:] }, 2, 0, true}
 	carTops      = []template{
-		{"DDL", func(s string) string { return s }, 0, true},
-		{"DDLL", func(s string) string { return s }, 0, true},
+		{"DDL", func(s string) string { return s }, 0, 0, true},
+		{"DDLL", func(s string) string { return s }, 0, 0, true},
 	}
 	// The lower line of a two-line plate.
 	bottoms = []template{
-		{"DDDDD", serial, 0, false},
-		{"DDDD", serial, 0, false},
+		{"DDDDD", serial, 0, 3, false},
+		{"DDDD", serial, 0, 0, false},
 	}
 	// A one-line plate.
 	singles = []template{
-		{"DDLDDDDD", func(s string) string { return s[:3] + "-" + serial(s[3:]) }, 3, true},
-		{"DDLDDDD", func(s string) string { return s[:3] + "-" + serial(s[3:]) }, 3, true},
-		{"DDLLDDDDD", func(s string) string { return s[:4] + "-" + serial(s[4:]) }, 4, true},
-		{"DDLLDDDD", func(s string) string { return s[:4] + "-" + serial(s[4:]) }, 4, true},
+		{"DDLDDDDD", func(s string) string { return s[:3] + "-" + serial(s[3:]) }, 3, 6, true},
+		{"DDLDDDD", func(s string) string { return s[:3] + "-" + serial(s[3:]) }, 3, 0, true},
+		{"DDLLDDDDD", func(s string) string { return s[:4] + "-" + serial(s[4:]) }, 4, 7, true},
+		{"DDLLDDDD", func(s string) string { return s[:4] + "-" + serial(s[4:]) }, 4, 0, true},
 	}
 )
 
@@ -97,50 +99,64 @@ var (
 type fit struct {
 	printed string
 	alnum   string
-	confs   []float32
-	score   float64 // product of confs: how well the read fits
+	// confs are the characters' probabilities given their position's
+	// class (see choose).
+	confs []float32
+	// like is how well the read fits the template as it was read: the
+	// product of the recogniser's own probabilities of the characters
+	// kept (a letter forced where a digit was read is as unlikely as the
+	// recogniser found it). Templates are chosen by it.
+	like float64
+	// share is like over the sum of like of every template that fits
+	// the line: how sure the layout is.
+	share float64
 }
 
-// fitLine fits a line's characters to the best of the templates, if any
-// fits. Marks ('-', '.') are set aside: the template prints its own, but
-// a '-' the recogniser read must sit where the template has one.
+// fitLine fits a line's characters to the templates and keeps the one
+// the read fits best. Marks ('-', '.') are set aside: the template prints
+// its own, but a mark the recogniser read must sit where the template has
+// one.
 func fitLine(chars []charRead, templates []template) (fit, bool) {
 	var an []charRead
-	dashes := map[int]bool{}
+	marks := map[int]bool{}
 	for _, c := range chars {
-		switch {
-		case c.c == '-':
-			dashes[len(an)] = true
-		case c.c != '.':
+		if c.c == '-' || c.c == '.' {
+			marks[len(an)] = true
+		} else {
 			an = append(an, c)
 		}
 	}
 	var best fit
 	found := false
+	total := 0.0
 	for _, t := range templates {
-		if len(t.classes) != len(an) {
-			continue
-		}
-		if ok := dashFits(dashes, t.dashAfter, len(an)); !ok {
+		if len(t.classes) != len(an) || !marksFit(marks, t, len(an)) {
 			continue
 		}
 		f, ok := fitTemplate(an, t)
-		if ok && (!found || f.score > best.score) {
+		if !ok {
+			continue
+		}
+		total += f.like
+		if !found || f.like > best.like {
 			best, found = f, true
 		}
+	}
+	if found && total > 0 {
+		best.share = best.like / total
 	}
 	return best, found
 }
 
-// dashFits reports whether the '-' read (by position among the letters
-// and digits) agree with a template that prints one after dashAfter: a
-// dash at either end is the plate's rim, not a mark.
-func dashFits(dashes map[int]bool, dashAfter, n int) bool {
-	for at := range dashes {
+// marksFit reports whether the marks read (by position among the n
+// letters and digits) fall where the template prints marks: one at
+// either end is the plate's rim or a screw, not a mark.
+func marksFit(marks map[int]bool, t template, n int) bool {
+	for at := range marks {
 		if at == 0 || at == n {
 			continue
 		}
-		if at != dashAfter {
+		if at != t.dashAfter && at != t.dotAfter {
 			return false
 		}
 	}
@@ -150,14 +166,14 @@ func dashFits(dashes map[int]bool, dashAfter, n int) bool {
 // fitTemplate chooses each position's character by its class.
 func fitTemplate(an []charRead, t template) (fit, bool) {
 	b := make([]byte, len(an))
-	f := fit{confs: make([]float32, len(an)), score: 1}
+	f := fit{confs: make([]float32, len(an)), like: 1}
 	for i, c := range an {
-		ch, p := choose(c, t.classes[i])
+		ch, conf, raw := choose(c, t.classes[i])
 		if ch == 0 {
 			return fit{}, false
 		}
-		b[i], f.confs[i] = ch, p
-		f.score *= float64(p)
+		b[i], f.confs[i] = ch, conf
+		f.like *= float64(raw)
 	}
 	f.alnum = string(b)
 	if t.province && !provinceOK(f.alnum) {
@@ -167,44 +183,50 @@ func fitTemplate(an []charRead, t template) (fit, bool) {
 	return f, true
 }
 
-// choose picks the character for one position of class cls, with its
-// probability given the class (the position says a letter, or a digit,
-// must stand there: the recogniser's probabilities are renormalised over
-// that class). The recogniser's most probable character of the class is
-// kept: the one read when it belongs, else the best of the class at the
-// same step ("84-91" read, B the best letter where the 9 is: 84-B1). A
-// character given without the recogniser's alternatives (Normalise) is
-// replaced by its look-alike. It returns 0 when the class has no
-// candidate.
-func choose(c charRead, cls byte) (byte, float32) {
+// plainLookalike is the likelihood Normalise gives a look-alike
+// replacement, where there are no probabilities: a template needing fewer
+// replacements fits better.
+const plainLookalike = 0.5
+
+// choose picks the character for one position of class cls. The
+// recogniser's most probable character of the class is kept: the one read
+// when it belongs, else the best of the class at the same step ("84-91"
+// read, B the best letter where the 9 is: 84-B1). conf is its probability
+// given the class (the recogniser's probabilities renormalised over the
+// class: the position says a letter, or a digit, stands there); raw is its
+// probability as the recogniser gave it, which says how well the read
+// fits this class at all. A character given without the recogniser's
+// alternatives (Normalise) is replaced by its look-alike. It returns 0
+// when the class has no candidate.
+func choose(c charRead, cls byte) (ch byte, conf, raw float32) {
 	wantDigit := cls == digitPos
 	wantLetter := cls == letterPos
 	if c.sumL+c.sumD == 0 { // plain text: no alternatives
 		switch {
 		case isDigit(c.c) && !wantLetter, seriesLetter(c.c) && !wantDigit:
-			return c.c, c.p
+			return c.c, c.p, c.p
 		case wantLetter:
 			if l, ok := lookalikeLetter[c.c]; ok {
-				return l, c.p
+				return l, c.p, c.p * plainLookalike
 			}
-			return 0, 0
+			return 0, 0, 0
 		}
 		// A digit wanted, or either and the letter is not a series
 		// letter (I, O, Q stand for 1, 0, 0).
 		if d, ok := lookalikeDigit[c.c]; ok {
-			return d, c.p
+			return d, c.p, c.p * plainLookalike
 		}
-		return 0, 0
+		return 0, 0, 0
 	}
 	switch {
 	case wantLetter:
-		return c.letter, share(c.pL, c.sumL)
+		return c.letter, share(c.pL, c.sumL), c.pL
 	case wantDigit:
-		return c.digit, share(c.pD, c.sumD)
+		return c.digit, share(c.pD, c.sumD), c.pD
 	case c.pL > c.pD:
-		return c.letter, share(c.pL, c.sumL+c.sumD)
+		return c.letter, share(c.pL, c.sumL+c.sumD), c.pL
 	default:
-		return c.digit, share(c.pD, c.sumL+c.sumD)
+		return c.digit, share(c.pD, c.sumL+c.sumD), c.pD
 	}
 }
 
@@ -225,42 +247,61 @@ func provinceOK(alnum string) bool {
 type plateFit struct {
 	lines []string
 	text  string
-	confs []float32
-	score float64
+	confs []float32 // per letter or digit, given the position's class
+	// share is how sure the layout is (see fit.share): the layout
+	// kept's likelihood over that of every layout that fits.
+	share float64
+}
+
+// confidence is the plate's: the layout's share times every character's
+// confidence.
+func (p plateFit) confidence() float32 {
+	c := float32(p.share)
+	for _, x := range p.confs {
+		c *= x
+	}
+	return c
 }
 
 // fitTwoLines fits an upper and a lower line: a motorbike plate ("75-H1
-// 357.92") or a two-line car plate ("51A-192.22").
+// 357.92") or a two-line car plate ("51A-192.22"). The upper line's layout
+// is the one the read fits best: "81K5" read without its '-' is the
+// motorbike's 81-K5, not a car's 81KS, because the recogniser saw a 5.
 func fitTwoLines(top, bottom []charRead) (plateFit, bool) {
 	lo, ok := fitLine(bottom, bottoms)
 	if !ok {
 		return plateFit{}, false
 	}
-	var best plateFit
+	var best fit
+	bestSep := ""
 	found := false
+	total := 0.0
 	for _, t := range append([]template{motorbikeTop}, carTops...) {
 		hi, ok := fitLine(top, []template{t})
 		if !ok {
 			continue
 		}
-		sep := "-"
-		if t.classes == motorbikeTop.classes {
-			sep = " "
-		}
-		pf := plateFit{
-			lines: []string{hi.printed, lo.printed},
-			text:  hi.printed + sep + lo.printed,
-			confs: append(append([]float32{}, hi.confs...), lo.confs...),
-			score: hi.score * lo.score,
-		}
-		// A tie (a four-character upper line read without its '-':
-		// "81AA" is a motorbike's 81-AA or a car's 81AA) goes to the
+		total += hi.like
+		// A tie (a four-letter upper line read without its '-': "81AA"
+		// is a motorbike's 81-AA or a car's 81AA) goes to the
 		// motorbike, the more common by far.
-		if !found || pf.score > best.score {
-			best, found = pf, true
+		if !found || hi.like > best.like {
+			best, found = hi, true
+			bestSep = "-"
+			if t.classes == motorbikeTop.classes {
+				bestSep = " "
+			}
 		}
 	}
-	return best, found
+	if !found {
+		return plateFit{}, false
+	}
+	return plateFit{
+		lines: []string{best.printed, lo.printed},
+		text:  best.printed + bestSep + lo.printed,
+		confs: append(append([]float32{}, best.confs...), lo.confs...),
+		share: best.like / total * lo.share,
+	}, true
 }
 
 // fitOneLine fits a one-line plate ("51G-971.62").
@@ -269,7 +310,7 @@ func fitOneLine(line []charRead) (plateFit, bool) {
 	if !ok {
 		return plateFit{}, false
 	}
-	return plateFit{lines: []string{f.printed}, text: f.printed, confs: f.confs, score: f.score}, true
+	return plateFit{lines: []string{f.printed}, text: f.printed, confs: f.confs, share: f.share}, true
 }
 
 // Normalise fits a plate written as text to the Vietnamese formats and

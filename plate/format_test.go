@@ -22,6 +22,7 @@ func TestNormaliseFixesLookalikesByPosition(t *testing.T) {
 		{"motorbike, lines on two rows", "75-H1\n357.92", "75-H1 357.92"},
 		{"lower case", "51f-123.45", "51F-123.45"},
 		{"marks left out", "51F12345", "51F-123.45"},
+		{"a '.' read for the motorbike's '-'", "84.B1 362.17", "84-B1 362.17"},
 
 		{"0 in the series is D", "300-1234", "30D-1234"},
 		{"D in the series stays D", "30D-1234", "30D-1234"},
@@ -63,6 +64,8 @@ func TestNormaliseRefusesWhatNoFormatFits(t *testing.T) {
 		{"letters only", "ABC-DEF.GH"},
 		{"1 in the series (no I series, no look-alike)", "511-123.45"},
 		{"a '-' where the format has none", "51F1-23.45"},
+		{"a '.' in a four-digit serial (a five-digit one missing a digit)", "51A 92.22"},
+		{"the '.' after two of the serial's digits", "51F-12.345"},
 		{"motorbike, lower line with a letter no digit looks like", "59-X1 12K.45"},
 		{"three rows", "59 X1 123.45"},
 		{"a character no plate carries", "51F-123,45"},

@@ -284,7 +284,7 @@ func (r *Reader) readRegion(bgr gocv.Mat, region image.Rectangle) ([]Result, err
 		if a.group != b.group {
 			return a.group > b.group
 		}
-		return a.fit.score > b.fit.score
+		return a.fit.confidence() > b.fit.confidence()
 	})
 	used := make([]bool, len(lines))
 	var out []Result
@@ -329,10 +329,7 @@ func (r *Reader) result(bgr gocv.Mat, lines []textLine, e evaluated) Result {
 	defer text.Close()
 	res.Colour = plateColour(text)
 	if e.ok {
-		conf := float32(1)
-		for _, p := range e.fit.confs {
-			conf *= p
-		}
+		conf := e.fit.confidence()
 		if conf < r.minConf {
 			res.Reason = ReasonUncertain
 			return res

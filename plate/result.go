@@ -37,12 +37,15 @@ type Result struct {
 	Lines []string
 	// Colour is the plate's background; Colour.Use says what it means.
 	Colour Colour
-	// Confidence is the product of CharConfidences: about the chance that
-	// every character is right.
+	// Confidence is about the chance that the whole plate is right: the
+	// product of CharConfidences and of how much better the read fits the
+	// layout kept than the other layouts that fit (a motorbike's "81-K5"
+	// read without its '-' might be a car's "81KS", were the 5 a poor 5).
 	Confidence float32
 	// CharConfidences has one value per letter or digit of Text, in order
 	// (the '-', '.' and ' ' are set by the format and have none): the
-	// recogniser's probability for the character kept.
+	// recogniser's probability for the character kept, given the class
+	// its position wants (a digit or a series letter).
 	CharConfidences []float32
 	// Box is the plate's bounding box and Corners its four corners (top
 	// left, top right, bottom right, bottom left), in the image's
