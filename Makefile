@@ -148,7 +148,7 @@ $(MINIO_BIN):
 test: deps $(MINIO_BIN) $(ORT_LIB) $(PPOCR)
 	$(GO) vet ./...
 	STOPLINE_MINIO_BIN=$(MINIO_BIN) $(GO) test -race -count=1 -timeout 30m ./...
-	$(GO) test -count=1 -tags matprofile -run 'Mat|Leak' ./detect/ ./evidence/
+	$(GO) test -count=1 -tags matprofile -run 'Mat|Leak' ./detect/ ./evidence/ ./plate/
 
 # make bench: the figures in the README, on one core. Decoding and ffmpeg's
 # decode-only speed are measured in the same run (the ratio is what counts
