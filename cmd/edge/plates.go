@@ -91,10 +91,13 @@ func runPlates(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return readClipPlates(ctx, r, *input, *every, stdout)
 	}
 
-	// The labelled rows of each image, by the image's cleaned path.
+	// The labelled rows of each image, by the image's absolute path.
 	rows := map[string][]plate.Label{}
 	for _, l := range labels {
-		p := filepath.Clean(filepath.Join(filepath.Dir(*labelsPath), l.Image))
+		p, err := filepath.Abs(filepath.Join(filepath.Dir(*labelsPath), l.Image))
+		if err != nil {
+			return fmt.Errorf("plates: %w", err)
+		}
 		rows[p] = append(rows[p], l)
 	}
 	var score plate.Score
@@ -118,18 +121,27 @@ func runPlates(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			printReads(stdout, path, results)
 			continue
 		}
-		mine := rows[filepath.Clean(path)]
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return fmt.Errorf("plates: %w", err)
+		}
 		scored := false
-		for _, l := range mine {
-			if score.Add(l, results) {
-				scored = true
-				res, detected, _ := plate.Match(l.Box, results)
-				mark := "ok"
-				if res.Text != l.Text {
-					mark = "WRONG"
-				}
-				fmt.Fprintf(stdout, "%s: %s, want %s (%s; found %v)\n", path, describe(res), l.Text, mark, detected)
+		for _, l := range rows[abs] {
+			if !score.Add(l, results) {
+				continue
 			}
+			scored = true
+			res, detected, overlaps := plate.Match(l.Box, results)
+			read, mark := describe(res), "ok"
+			switch {
+			case !overlaps:
+				read, mark = "no plate found there", "unread"
+			case res.Null():
+				mark = "unread"
+			case res.Text != l.Text:
+				mark = "WRONG"
+			}
+			fmt.Fprintf(stdout, "%s: %s, want %s (%s; found %v)\n", path, read, l.Text, mark, detected)
 		}
 		if scored {
 			score.Elapsed += elapsed
