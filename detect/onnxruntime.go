@@ -1,172 +1,42 @@
 package detect
 
 import (
-	"errors"
-	"fmt"
-	"image"
-	"slices"
-	"sync"
-	"unsafe"
-
 	ort "github.com/yalue/onnxruntime_go"
 	"gocv.io/x/gocv"
 
-	"github.com/stopline/stopline/models"
+	"github.com/stopline/stopline/ortrun"
 )
 
-// ortEnv is the process's one ONNX Runtime environment: the library is
-// verified and loaded, and the environment made, by the first camera that
-// needs it; every later camera gets the same result, error included (a
-// library installed after that first try is used only after a restart).
-var ortEnv struct {
-	once sync.Once
-	err  error
-}
+// The ONNX Runtime environment and the fixed-size image session live in
+// package ortrun, shared with the plate reader (ONNX Runtime has one
+// environment per process); these names keep detect's code as it was.
 
-// initONNXRuntime loads the pinned ONNX Runtime library (see
-// models.ONNXRuntimeLibrary) once per process.
-func initONNXRuntime() error {
-	ortEnv.once.Do(func() {
-		path, err := models.ONNXRuntimeLibrary()
-		if err != nil {
-			ortEnv.err = err
-			return
-		}
-		ort.SetSharedLibraryPath(path)
-		if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
-			ortEnv.err = fmt.Errorf("onnxruntime: %s: %w", path, err)
-		}
-	})
-	return ortEnv.err
-}
+// initONNXRuntime loads the pinned ONNX Runtime library once per process.
+func initONNXRuntime() error { return ortrun.Init() }
 
-// ortSession runs one ONNX model with one image input, NCHW float32 of a
-// fixed size, on ONNX Runtime's CPU provider. It belongs to one camera:
-// run is not safe for concurrent use. The input and output tensors are
-// made once; OpenCV writes each frame's blob straight into the input
-// tensor's memory, so a frame allocates nothing on the Go heap but the
-// 8-byte array of Mat pointers gocv's BlobFromImages hands to C.
+// ortSession is one camera's ONNX Runtime session (see ortrun.ImageSession).
 type ortSession struct {
-	session *ort.AdvancedSession
-	input   *ort.Tensor[float32]
-	outputs []*ort.Tensor[float32]
-	outData [][]float32 // outputs' data, what run returns
-	// blob is an OpenCV header over the input tensor's memory, shaped
-	// [1 3 H W] like the tensor: blobFromImages finds it the right size
-	// and type and writes into it instead of allocating.
-	blob     gocv.Mat
-	blobData unsafe.Pointer
+	s        *ortrun.ImageSession
+	input    *ort.Tensor[float32]
 	inW, inH int
 }
 
 // newORTSession makes a session for the model's bytes with the given
-// intra-op threads and every graph optimisation. The model must have one
-// float input [1 3 H W] and float outputs, all of fixed size.
-func newORTSession(onnx []byte, threads int) (s *ortSession, err error) {
-	if err := initONNXRuntime(); err != nil {
+// intra-op threads and every graph optimisation.
+func newORTSession(onnx []byte, threads int) (*ortSession, error) {
+	s, err := ortrun.NewImageSession(onnx, threads)
+	if err != nil {
 		return nil, err
 	}
-	ins, outs, err := ort.GetInputOutputInfoWithONNXData(onnx)
-	if err != nil {
-		return nil, fmt.Errorf("onnxruntime: read the model's inputs and outputs: %w", err)
-	}
-	if len(ins) != 1 || len(outs) == 0 {
-		return nil, fmt.Errorf("onnxruntime: the model has %d inputs and %d outputs, want 1 image input and at least 1 output", len(ins), len(outs))
-	}
-	in := ins[0].Dimensions
-	if ins[0].DataType != ort.TensorElementDataTypeFloat || len(in) != 4 || in[0] != 1 || in[1] != 3 || in[2] < 1 || in[3] < 1 {
-		return nil, fmt.Errorf("onnxruntime: input %s is %v of %v, want float [1 3 H W]", ins[0].Name, in, ins[0].DataType)
-	}
-	for _, o := range outs {
-		if o.DataType != ort.TensorElementDataTypeFloat || slices.Min(o.Dimensions) < 1 {
-			return nil, fmt.Errorf("onnxruntime: output %s is %v of %v, want float of a fixed size", o.Name, o.Dimensions, o.DataType)
-		}
-	}
-
-	s = &ortSession{inW: int(in[3]), inH: int(in[2])}
-	// s is passed in because `return nil, err` sets the result to nil
-	// before this runs.
-	defer func(s *ortSession) {
-		if err != nil {
-			s.close()
-		}
-	}(s)
-	if s.input, err = ort.NewEmptyTensor[float32](in); err != nil {
-		return nil, fmt.Errorf("onnxruntime: input tensor: %w", err)
-	}
-	names := make([]string, len(outs))
-	values := make([]ort.Value, len(outs))
-	for i, o := range outs {
-		t, err := ort.NewEmptyTensor[float32](o.Dimensions)
-		if err != nil {
-			return nil, fmt.Errorf("onnxruntime: output tensor %s: %w", o.Name, err)
-		}
-		s.outputs = append(s.outputs, t)
-		s.outData = append(s.outData, t.GetData())
-		names[i], values[i] = o.Name, t
-	}
-
-	opts, err := ort.NewSessionOptions()
-	if err != nil {
-		return nil, fmt.Errorf("onnxruntime: session options: %w", err)
-	}
-	defer opts.Destroy()
-	// One thread by default: an edge box runs a pipeline per camera, so
-	// the cameras fill the cores. With more, the workers must not spin
-	// waiting for work on cores the other cameras need.
-	err = errors.Join(
-		opts.SetIntraOpNumThreads(threads),
-		opts.SetInterOpNumThreads(1),
-		opts.SetGraphOptimizationLevel(ort.GraphOptimizationLevelEnableAll),
-		opts.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("onnxruntime: session options: %w", err)
-	}
-	if s.session, err = ort.NewAdvancedSessionWithONNXData(onnx, []string{ins[0].Name}, names,
-		[]ort.Value{s.input}, values, opts); err != nil {
-		return nil, fmt.Errorf("onnxruntime: session: %w", err)
-	}
-
-	data := s.input.GetData()
-	if s.blob, err = gocv.NewMatWithSizesFromBytes([]int{1, 3, s.inH, s.inW}, gocv.MatTypeCV32F,
-		unsafe.Slice((*byte)(unsafe.Pointer(&data[0])), len(data)*4)); err != nil {
-		return nil, fmt.Errorf("onnxruntime: input blob: %w", err)
-	}
-	s.blobData = unsafe.Pointer(&data[0])
-	return s, nil
+	w, h := s.InputSize()
+	return &ortSession{s: s, input: s.InputTensor(), inW: w, inH: h}, nil
 }
 
-// run makes the blob of img (scaled by scale, R and B swapped if swapRB,
-// stretched to the input size if it is another size) in the input tensor,
-// runs the model and returns its outputs, valid until the next run.
+// run makes the blob of img in the input tensor, runs the model and
+// returns its outputs, valid until the next run.
 func (s *ortSession) run(img gocv.Mat, scale float64, swapRB bool) ([][]float32, error) {
-	gocv.BlobFromImages([]gocv.Mat{img}, &s.blob, scale, image.Pt(s.inW, s.inH),
-		gocv.NewScalar(0, 0, 0, 0), swapRB, false, gocv.MatTypeCV32F)
-	// Were the header ever reallocated, the model would read a stale
-	// frame: say so rather than detect on it.
-	if p, err := s.blob.DataPtrFloat32(); err != nil || unsafe.Pointer(&p[0]) != s.blobData {
-		return nil, errors.New("onnxruntime: OpenCV wrote the blob outside the input tensor")
-	}
-	if err := s.session.Run(); err != nil {
-		return nil, fmt.Errorf("onnxruntime: run: %w", err)
-	}
-	return s.outData, nil
+	return s.s.Run(img, scale, swapRB)
 }
 
-// close frees the session and its tensors; safe on a half-made session.
-func (s *ortSession) close() {
-	if s.session != nil {
-		s.session.Destroy()
-	}
-	// The header goes before the tensor whose memory it points at.
-	if s.blobData != nil {
-		s.blob.Close()
-	}
-	if s.input != nil {
-		s.input.Destroy()
-	}
-	for _, t := range s.outputs {
-		t.Destroy()
-	}
-}
+// close frees the session and its tensors.
+func (s *ortSession) close() { s.s.Close() }

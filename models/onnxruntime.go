@@ -8,8 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 )
 
@@ -54,36 +52,10 @@ func ONNXRuntimeLibrary() (string, error) {
 	if _, err := os.Stat(ONNXRuntimeImagePath); err == nil {
 		return ONNXRuntimeImagePath, VerifyONNXRuntime(ONNXRuntimeImagePath)
 	}
-	// The working directory's tree first (tests run in their package's
-	// folder), then the executable's (bin/edge of a source tree, run from
-	// anywhere).
-	var starts []string
-	if dir, err := os.Getwd(); err == nil {
-		starts = append(starts, dir)
-	}
-	if exe, err := os.Executable(); err == nil {
-		if exe, err = filepath.EvalSymlinks(exe); err == nil {
-			starts = append(starts, filepath.Dir(exe))
-		}
-	}
-	for _, dir := range starts {
-		for {
-			p := filepath.Join(dir, onnxRuntimeCache)
-			if !slices.Contains(looked, p) {
-				looked = append(looked, p)
-			}
-			if _, err := os.Stat(p); err == nil {
-				return p, VerifyONNXRuntime(p)
-			}
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				break
-			}
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				break
-			}
-			dir = parent
-		}
+	p, more := findInModule(onnxRuntimeCache)
+	looked = append(looked, more...)
+	if p != "" {
+		return p, VerifyONNXRuntime(p)
 	}
 	return "", fmt.Errorf("onnxruntime: %s not found (looked at %s): %s",
 		ONNXRuntimeFile, strings.Join(looked, ", "), howToGetONNXRuntime)

@@ -87,6 +87,9 @@ func commands() []command {
 		{"eval", "precision and recall of events against labelled violations",
 			"edge eval --labels FILE --events FILE [--camera ID] [--tolerance 1s] [--min-precision P] [--min-recall R] [--min-cases N]",
 			"The label format: testdata/labels/README.md.", noCtx(runEval)},
+		{"plates", "read licence plates from images or a clip, or score them against labels",
+			"edge plates --input DIR|FILE [--labels labels.csv] [--every 1s] [--detect-side 480]",
+			"The label format: testdata/plates/README.md.", runPlates},
 		{"version", "print the version",
 			"edge version", "", noCtx(runVersion)},
 		// runContext answers help itself: a run here would refer back to this table.
