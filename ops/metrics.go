@@ -11,6 +11,7 @@ import (
 	"github.com/stopline/stopline/detect"
 	"github.com/stopline/stopline/evidence"
 	"github.com/stopline/stopline/ingest"
+	"github.com/stopline/stopline/ops/selfcheck"
 )
 
 // Metrics is what GET /metrics serves to the operations centre's
@@ -52,6 +53,8 @@ type CameraCounters struct {
 	Pipeline detect.Stats
 	// Built and BuildFailed count the evidence packages built.
 	Built, BuildFailed uint64
+	// Checks are the camera's self-checks.
+	Checks selfcheck.Checks
 }
 
 // OutboxCounters are the outbox's counters and the state of its disk.
@@ -260,6 +263,8 @@ var (
 		"Delivery attempts that failed (store or broker down); delivery retries with backoff.", nil, nil)
 	descDroppedClips = prometheus.NewDesc("stopline_outbox_clips_dropped_total",
 		"Clips dropped because the outbox was full (their events and pictures are kept).", nil, nil)
+	descCheck = prometheus.NewDesc("stopline_camera_check_active",
+		"1 while the camera's self-check (frozen, covered, blurred, moved, clock_drift, behind) is raised, else 0.", []string{"camera", "check"}, nil)
 	descDisk = prometheus.NewDesc("stopline_disk_state",
 		"1 for the state of the outbox's disk (ok, full, read-only, failing), 0 for the others.", []string{"state"}, nil)
 )
@@ -273,7 +278,7 @@ func (metricsCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descState, descStateSince, descReconnects, descAUs, descDroppedAUs,
 		descDecoded, descConcealed, descDecodeErrors, descAnalysed, descSkipped, descTracks, descLiveTracks,
 		descMotionResets, descInferences, descModelIdle, descBuilt, descBuildFailed, descDelivered,
-		descOutboxPackages, descOutboxBytes, descOutboxOldest, descDeliveryFailures, descDroppedClips, descDisk} {
+		descOutboxPackages, descOutboxBytes, descOutboxOldest, descDeliveryFailures, descDroppedClips, descDisk, descCheck} {
 		ch <- d
 	}
 }
@@ -322,6 +327,9 @@ func (c metricsCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descBuilt, cam.Built, id)
 		counter(descBuildFailed, cam.BuildFailed, id)
 		counter(descDelivered, ob.DeliveredBy[id], id)
+		for _, n := range selfcheck.Names {
+			gauge(descCheck, boolValue(cam.Checks[n].State == selfcheck.StateRaised), id, string(n))
+		}
 	}
 	gauge(descOutboxPackages, float64(ob.Pending))
 	gauge(descOutboxBytes, float64(ob.Bytes))

@@ -230,6 +230,7 @@ func (c *camera) Counters() ops.CameraCounters {
 		Pipeline:     c.pipe.Stats(),
 		Built:        built,
 		BuildFailed:  failed,
+		Checks:       c.checks.Status(),
 	}
 	if c.record != nil {
 		h := c.record.Health()

@@ -20,12 +20,6 @@ import (
 	"github.com/stopline/stopline/ops"
 )
 
-// selfCheckMetrics are registered by the camera self-checks (issue 10,
-// point 2), built separately: the alerts and the dashboard may use them
-// before a worker serves them. Once the self-checks land, the worker
-// serves them and the allowance is moot.
-var selfCheckMetrics = map[string]bool{"stopline_camera_check_active": true}
-
 // prometheusOwn are series Prometheus makes itself, not the worker.
 var prometheusOwn = map[string]bool{"up": true}
 
@@ -326,7 +320,7 @@ func checkMetricsExist(t *testing.T, s scrape, path string, check func(*testing.
 		t.Fatalf("%s names no metric", path)
 	}
 	for name := range names {
-		if f, _ := s.family(name); f == nil && !selfCheckMetrics[name] && !prometheusOwn[name] {
+		if f, _ := s.family(name); f == nil && !prometheusOwn[name] {
 			t.Errorf("%s uses %s, which the worker does not serve", path, name)
 		}
 	}
