@@ -84,6 +84,11 @@ type Event struct {
 	// RedLight is how a red light was judged (red_light).
 	RedLight *RedLightDetails `json:"red_light,omitempty"`
 	Evidence []Object         `json:"evidence"`
+	// Plate is the vehicle's licence plate as read from the record stream;
+	// nil when it could not be read, and PlateReason then says why, so a
+	// reviewer can tell "no plate visible" from "reader not run".
+	Plate       *PlateRead `json:"plate,omitempty"`
+	PlateReason string     `json:"plate_reason,omitempty"`
 	// ManifestSignature is the base64 Ed25519 signature of manifest.json,
 	// by the device key KeyID names: consumers verify offline with it.
 	ManifestSignature string `json:"manifest_signature,omitempty"`
@@ -152,3 +157,30 @@ func EventID(cameraID, typ string, trackID int, offence time.Time) string {
 	s := hex.EncodeToString(b)
 	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:32]
 }
+
+// PlateRead is a licence plate read on the offending vehicle. Text keeps
+// the plate's own punctuation ("30A-123.45"); Lines holds each printed row
+// for two-row plates. Confidence is the reader's for the whole plate (the
+// product of the characters' and of the layout's fit), CharConfidences one
+// per letter or digit of Text.
+type PlateRead struct {
+	Text            string    `json:"text"`
+	Lines           []string  `json:"lines"`
+	Colour          string    `json:"colour"`
+	Use             string    `json:"use,omitempty"`
+	Confidence      float64   `json:"confidence"`
+	CharConfidences []float64 `json:"char_confidences"`
+	// FrameTime is when the frame the text was read on was captured.
+	FrameTime string `json:"frame_time"`
+}
+
+// Plate reasons: why an event carries no plate.
+const (
+	PlateReasonDisabled   = "disabled"
+	PlateReasonNoFrame    = "no record frame"
+	PlateReasonNotFound   = "not found"
+	PlateReasonTooSmall   = "too small"
+	PlateReasonBlurred    = "blurred"
+	PlateReasonUnreadable = "unreadable"
+	PlateReasonUncertain  = "uncertain"
+)

@@ -38,6 +38,8 @@ func schemaTestEvent() Event {
 			{Bucket: "evidence", Key: "violations/2026/11/27/cam-01/x/clip.mp4", Size: 123456, SHA256: strings.Repeat("ab", 32), ContentType: "video/mp4", Role: "clip"},
 			{Key: "violations/2026/11/27/cam-01/x/snapshot.jpg", Size: 0, SHA256: strings.Repeat("0", 64), ContentType: "image/jpeg", Role: "snapshot"},
 		},
+		Plate: &PlateRead{Text: "30A-123.45", Lines: []string{"30A-123.45"}, Colour: "white", Use: "private",
+			Confidence: 0.91, CharConfidences: []float64{0.99, 0.98, 0.97, 0.91, 0.99, 0.99, 0.98, 0.97}, FrameTime: t.Add(-200 * time.Millisecond).Format(TimeFormat)},
 		ManifestSignature: "c2lnbmF0dXJlIGJ5dGVzIGhlcmU=",
 		KeyID:             "0123456789abcdef0123456789abcdef",
 		Software:          "stopline 0.1.0",
@@ -82,6 +84,7 @@ func TestSchemaAcceptsValidEvents(t *testing.T) {
 	minimal.LegalRef, minimal.Vehicle, minimal.Line, minimal.SignalPhase = "", "", "", ""
 	minimal.SpeedKmh, minimal.SpeedMeasurement, minimal.ManifestSignature, minimal.KeyID = 0, nil, "", ""
 	minimal.RedLight = nil // as from a worker before red_light was added
+	minimal.Plate = nil    // as from a worker before plates were added
 	minimal.Box = Box{}
 	minimal.Evidence = minimal.Evidence[1:]
 	b, err := json.Marshal(minimal)
@@ -90,6 +93,19 @@ func TestSchemaAcceptsValidEvents(t *testing.T) {
 	}
 	if err := ValidateEventJSON(b); err != nil {
 		t.Errorf("minimal event %s: %v", b, err)
+	}
+
+	// A plate that could not be read: null (or absent) with the reason.
+	unread := schemaTestJSON(t, schemaTestEvent())
+	unread["plate"] = nil
+	unread["plate_reason"] = PlateReasonTooSmall
+	if err := schemaTestValidate(t, unread); err != nil {
+		t.Errorf("unread plate: %v", err)
+	}
+	twoRow := schemaTestEvent()
+	twoRow.Plate.Text, twoRow.Plate.Lines, twoRow.Plate.Colour, twoRow.Plate.Use = "29-B1 234.56", []string{"29-B1", "234.56"}, "", ""
+	if err := schemaTestValidate(t, schemaTestJSON(t, twoRow)); err != nil {
+		t.Errorf("two-row plate of unknown colour: %v", err)
 	}
 }
 
@@ -110,7 +126,18 @@ func TestSchemaRejectsInvalidEvents(t *testing.T) {
 		{"evidence without key", func(m map[string]any) { delete(evidenceItem(m), "key") }},
 		{"no evidence", func(m map[string]any) { m["evidence"] = []any{} }},
 		{"evidence null", func(m map[string]any) { m["evidence"] = nil }},
-		{"extra property", func(m map[string]any) { m["plate"] = "30A-123.45" }},
+		{"extra property", func(m map[string]any) { m["licence"] = "30A-123.45" }},
+		{"plate as a bare string", func(m map[string]any) { m["plate"] = "30A-123.45" }},
+		{"plate without text", func(m map[string]any) { delete(plateOf(m), "text") }},
+		{"plate with empty text", func(m map[string]any) { plateOf(m)["text"] = "" }},
+		{"plate with three lines", func(m map[string]any) { plateOf(m)["lines"] = []any{"a", "b", "c"} }},
+		{"plate of an unknown colour", func(m map[string]any) { plateOf(m)["colour"] = "green" }},
+		{"plate confidence above one", func(m map[string]any) { plateOf(m)["confidence"] = 1.5 }},
+		{"plate char confidence negative", func(m map[string]any) { plateOf(m)["char_confidences"] = []any{-0.1} }},
+		{"plate without its frame time", func(m map[string]any) { delete(plateOf(m), "frame_time") }},
+		{"plate frame time not UTC", func(m map[string]any) { plateOf(m)["frame_time"] = "2026-11-27T16:30:00.123+07:00" }},
+		{"plate extra property", func(m map[string]any) { plateOf(m)["country"] = "VN" }},
+		{"empty plate reason", func(m map[string]any) { m["plate_reason"] = "" }},
 		{"extra camera property", func(m map[string]any) { m["camera"].(map[string]any)["ip"] = "10.0.0.7" }},
 		{"camera without location", func(m map[string]any) { delete(m["camera"].(map[string]any), "location") }},
 		{"latitude out of range", func(m map[string]any) {
@@ -150,6 +177,8 @@ func TestSchemaRejectsInvalidEvents(t *testing.T) {
 		t.Error("truncated JSON accepted")
 	}
 }
+
+func plateOf(m map[string]any) map[string]any { return m["plate"].(map[string]any) }
 
 func redLightOf(m map[string]any) map[string]any { return m["red_light"].(map[string]any) }
 
