@@ -225,11 +225,11 @@ func unprivileged() (*syscall.Credential, error) {
 		if uid == 0 {
 			continue
 		}
-		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}, nil
+		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}, nil
 	}
 	// No such account (minimal containers): any non-root id works for
 	// postgres as long as it owns the data directory.
-	return &syscall.Credential{Uid: 65534, Gid: 65534, NoSetGroups: true}, nil
+	return &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}, nil
 }
 
 func freePort() (int, error) {
