@@ -7,7 +7,9 @@ FOR ?=
 BIN := bin
 
 # chromium: the dashboard's browser test drives it (headless, from Go).
-APT_PACKAGES := pkg-config libopencv-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg chromium
+# postgresql: the operations centre's tests start a throwaway server
+# (ops/center/pgtest; Debian keeps the binaries in /usr/lib/postgresql/N/bin).
+APT_PACKAGES := pkg-config libopencv-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg chromium postgresql
 # The MinIO server the tests run as a separate process (AGPL: built and
 # run, never imported).
 MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
@@ -53,6 +55,7 @@ deps:
 	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
 	command -v ffprobe >/dev/null || missing="$$missing ffprobe"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "missing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
