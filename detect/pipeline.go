@@ -49,6 +49,11 @@ type Config struct {
 	// cameras: a blob of two vehicles has no true bottom edge to measure
 	// from. Default true.
 	Blobs bool `yaml:"blobs"`
+	// FPS is how many frames a second a live camera analyses (default
+	// 10). The others are decoded, since later frames reference them, but
+	// neither scaled nor analysed; rules and speed use each analysed
+	// frame's own time. Replay of a file analyses every frame.
+	FPS float64 `yaml:"fps"`
 	// Regions, when set, are where the network looks instead of the whole
 	// frame, each enlarged to the network's input: distant vehicles (a
 	// kerb of parked cars far up the street) get the pixels they need.
@@ -70,6 +75,7 @@ func DefaultConfig(width, height int) Config {
 		Rules:   DefaultRulesConfig(),
 		Refresh: time.Second,
 		Blobs:   true,
+		FPS:     10,
 	}
 }
 
@@ -112,6 +118,9 @@ func (c Config) Validate() error {
 	}
 	if c.Refresh <= 0 {
 		errs = append(errs, fmt.Errorf("refresh: %v must be positive", c.Refresh))
+	}
+	if !(c.FPS > 0 && c.FPS <= 120) {
+		errs = append(errs, fmt.Errorf("fps: %v must be above 0 and at most 120", c.FPS))
 	}
 	return errors.Join(errs...)
 }

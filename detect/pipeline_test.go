@@ -205,6 +205,8 @@ func TestConfigValidate(t *testing.T) {
 		{"mode", func(c *Config) { c.Mode = "radar" }, `mode: "radar" is not motion, dnn or both`},
 		{"dnn", func(c *Config) { c.DNN.Confidence = 0 }, "dnn.confidence: 0 must be in (0, 1)"},
 		{"refresh", func(c *Config) { c.Refresh = 0 }, "refresh: 0s must be positive"},
+		{"fps zero", func(c *Config) { c.FPS = 0 }, "fps: 0 must be above 0 and at most 120"},
+		{"fps too high", func(c *Config) { c.FPS = 500 }, "fps: 500 must be above 0 and at most 120"},
 		{"unknown model", func(c *Config) { c.DNN.Model = "yolo-v99" }, `dnn.model: "yolo-v99" is not a model this binary carries (yolo-fastest-1.1, yolox-nano)`},
 		{"several stages", func(c *Config) { c.Motion.History = 0; c.Tracker.MinIoU = 2 }, "motion.history: 0 must be at least 1\ntracker.min_iou: 2 must be in (0, 1]"},
 	}

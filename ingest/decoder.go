@@ -32,6 +32,13 @@ typedef struct {
 	int draining;
 	int64_t pts;
 	int corrupt;
+	// The analysis rate: with gap > 0 (microseconds), a picture whose PTS
+	// comes before next is decoded (later pictures reference it) but not
+	// scaled, and sl_picture reports it with unscaled set. next advances on
+	// a grid of gap, so 25 fps thinned to 10 gives 10, not 8.3.
+	int64_t gap, next;
+	int have_next;
+	int unscaled;
 	// Filled by sl_decode on failure: which call failed and why.
 	const char *failed;
 	char errbuf[AV_ERROR_MAX_STRING_SIZE];
@@ -122,6 +129,23 @@ static int sl_picture(sl_decoder *d, uint8_t *dst) {
 	if (f->width <= 0 || f->height <= 0 || f->format < 0 || !f->data[0]) {
 		av_frame_unref(f);
 		return sl_fail(d, "decoded picture without size or format", AVERROR_INVALIDDATA);
+	}
+	d->unscaled = 0;
+	if (d->gap > 0) {
+		int64_t pts = f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp : f->pts;
+		// A PTS that goes back (a reconnected stream) starts the grid again.
+		if (d->have_next && pts < d->next && pts > d->next - 2 * d->gap) {
+			d->pts = pts;
+			d->corrupt = f->decode_error_flags != 0 || (f->flags & AV_FRAME_FLAG_CORRUPT) != 0;
+			d->unscaled = 1;
+			av_frame_unref(f);
+			return 1;
+		}
+		if (d->have_next && pts >= d->next && pts < d->next + d->gap)
+			d->next += d->gap;
+		else // the first picture, a gap in the stream or a PTS gone back
+			d->next = pts + d->gap;
+		d->have_next = 1;
 	}
 	// Cached: re-created only when the source size or pixel format changes
 	// (a camera that reconnects with another resolution). Bilinear rather
@@ -236,6 +260,9 @@ const maxAccessUnit = 64 << 20
 type DecoderStats struct {
 	// Decoded counts the pictures that came out.
 	Decoded uint64
+	// Unscaled counts the decoded pictures above the analysis rate
+	// (SetRate), neither scaled nor handed out.
+	Unscaled uint64
 	// Errors counts the calls to Decode that failed.
 	Errors uint64
 	// Concealed counts pictures that came out with decoding errors hidden
@@ -250,6 +277,7 @@ type Decoder struct {
 	c             *C.sl_decoder
 	width, height int
 	decoded       atomic.Uint64
+	unscaled      atomic.Uint64
 	errors        atomic.Uint64
 	concealed     atomic.Uint64
 }
@@ -325,7 +353,7 @@ func (d *Decoder) Decode(nalus [][]byte, pts time.Duration, dst *Frame) (ok bool
 	r := C.sl_decode(d.c, C.int(size), C.int64_t(pts/time.Microsecond), (*C.uint8_t)(unsafe.Pointer(&dst.Data[0])))
 	if d.c.got != 0 {
 		d.fill(dst)
-		ok = true
+		ok = d.c.unscaled == 0
 	}
 	if r < 0 {
 		d.errors.Add(1)
@@ -353,12 +381,19 @@ func (d *Decoder) Drain(dst *Frame) (ok bool, err error) {
 		return false, nil
 	}
 	d.fill(dst)
+	if d.c.unscaled != 0 {
+		// Above the analysis rate: the caller asks again for the next one.
+		return d.Drain(dst)
+	}
 	return true, nil
 }
 
 func (d *Decoder) fill(dst *Frame) {
 	dst.PTS = time.Duration(d.c.pts) * time.Microsecond
 	dst.Seq = d.decoded.Add(1)
+	if d.c.unscaled != 0 {
+		d.unscaled.Add(1)
+	}
 	dst.Time = time.Time{}
 	if d.c.corrupt != 0 {
 		d.concealed.Add(1)
@@ -369,10 +404,27 @@ func (d *Decoder) cError() error {
 	return fmt.Errorf("decoder: %s: %s", C.GoString(d.c.failed), C.GoString(&d.c.errbuf[0]))
 }
 
+// SetRate limits the pictures scaled into frames to fps a second of PTS
+// (0: every picture). The others are still decoded, since later pictures
+// reference them, and counted in Stats().Unscaled, but Decode reports
+// them with ok false, so they cost no scaling and no analysis. Call it
+// before the first Decode.
+func (d *Decoder) SetRate(fps float64) {
+	if d.c == nil {
+		return
+	}
+	d.c.gap = 0
+	if fps > 0 {
+		d.c.gap = C.int64_t(float64(time.Second/time.Microsecond) / fps)
+	}
+	d.c.have_next = 0
+}
+
 // Stats returns the counters; safe to call from any goroutine.
 func (d *Decoder) Stats() DecoderStats {
 	return DecoderStats{
 		Decoded:   d.decoded.Load(),
+		Unscaled:  d.unscaled.Load(),
 		Errors:    d.errors.Load(),
 		Concealed: d.concealed.Load(),
 	}

@@ -520,3 +520,69 @@ func TestDecodeAllocatesNothing(t *testing.T) {
 		t.Errorf("%.2f allocations per access unit, want 0", n)
 	}
 }
+
+// TestDecoderRateThinsPicturesByPTS: with SetRate every access unit is
+// still decoded (Stats().Decoded counts them all) but only the pictures on
+// a grid of 1/fps of PTS come out, whatever their decoding order.
+func TestDecoderRateThinsPicturesByPTS(t *testing.T) {
+	tests := []struct {
+		name string
+		clip string
+		fps  float64
+	}{
+		{name: "twoway thinned to 10 fps", clip: clipTwoway, fps: 10},
+		{name: "twoway thinned to 5 fps", clip: clipTwoway, fps: 5},
+		{name: "topdown B-frames thinned to 10 fps", clip: clipTopdown, fps: 10},
+		{name: "twoway above its own rate keeps every picture", clip: clipTwoway, fps: 120},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := loadClip(t, tt.clip)
+			d := newTestDecoder(t, 320, 180)
+			d.SetRate(tt.fps)
+			var f Frame
+			var pts []time.Duration
+			for i := range c.aus {
+				ok, err := d.Decode(c.aus[i], c.AUs[i].PTS, &f)
+				if err != nil {
+					t.Fatalf("AU %d: %v", i, err)
+				}
+				if ok {
+					pts = append(pts, f.PTS)
+				}
+			}
+			for {
+				ok, err := d.Drain(&f)
+				if err != nil {
+					t.Fatalf("drain: %v", err)
+				}
+				if !ok {
+					break
+				}
+				pts = append(pts, f.PTS)
+			}
+			st := d.Stats()
+			if st.Decoded != uint64(len(c.aus)) {
+				t.Errorf("%d pictures decoded from %d access units", st.Decoded, len(c.aus))
+			}
+			if st.Decoded-st.Unscaled != uint64(len(pts)) {
+				t.Errorf("stats %+v, but %d pictures came out", st, len(pts))
+			}
+			span := c.AUs[len(c.AUs)-1].PTS - c.AUs[0].PTS
+			srcFPS := float64(len(c.aus)-1) / span.Seconds()
+			want := float64(len(c.aus)) * min(1, tt.fps/srcFPS)
+			if got := float64(len(pts)); math.Abs(got-want) > 0.05*want+1 {
+				t.Errorf("%d pictures out of %d (%.1f fps source), want about %.0f", len(pts), len(c.aus), srcFPS, want)
+			}
+			// Pictures are at most two grid steps apart, or two source
+			// frames when the source is slower than the rate.
+			gap := time.Duration(float64(time.Second) / min(tt.fps, srcFPS))
+			for i := 1; i < len(pts); i++ {
+				if d := pts[i] - pts[i-1]; d <= 0 || d > 2*gap {
+					t.Errorf("pictures %d and %d are %v apart, want within (0, %v]", i-1, i, d, 2*gap)
+				}
+			}
+			t.Logf("%d of %d pictures at %.1f fps of a %.1f fps source", len(pts), len(c.aus), tt.fps, srcFPS)
+		})
+	}
+}

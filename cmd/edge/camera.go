@@ -71,6 +71,7 @@ func (c *camera) Start() error {
 	if err != nil {
 		return fmt.Errorf("camera %s: %w", c.cfg.ID, err)
 	}
+	c.dec.SetRate(c.cfg.PipelineConfig().FPS)
 	c.pipe, err = newPipeline(c.cfg, c.loc, false)
 	if err != nil {
 		c.dec.Close()
@@ -207,7 +208,9 @@ func (c *camera) detectLoop() {
 		if err != nil {
 			return
 		}
-		c.checks.Analysed(f.Time, time.Now(), c.dec.Stats().Decoded, c.slot.Skipped())
+		ds := c.dec.Stats()
+		// Only the pictures handed out at the analysis rate can wait or be skipped.
+		c.checks.Analysed(f.Time, time.Now(), ds.Decoded-ds.Unscaled, c.slot.Skipped())
 		vs := c.loop.process(f)
 		c.observe(f, vs) // the dashboard's preview, rates, violations (preview.go)
 		c.slot.Release(f)
