@@ -1,0 +1,251 @@
+package evidence
+
+import (
+	"crypto/ed25519"
+	"image"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/stopline/stopline/detect"
+	"github.com/stopline/stopline/ingest"
+	"github.com/stopline/stopline/plate"
+)
+
+// plateClip is 3.5 s of 1080p H.264 made from seven consecutive frames of
+// one real scene of the Vietnamese plate set (testdata/plates/README.md):
+// a parked car, plate 51G-971.62, filmed by hand.
+const plateClip = "../testdata/plates/clip4_1080p.mp4"
+
+// plateCarBox is the car's box in every picture of plateClip at 480x270,
+// drawn by hand (the camera moves: it holds the car in all seven).
+var plateCarBox = image.Rect(104, 0, 364, 228)
+
+var testPlates struct {
+	once sync.Once
+	r    *plate.Reader
+	err  error
+}
+
+// plateReader is one plate.Reader for the package's tests (it reads and
+// checks 16 MB of models).
+func plateReader(t testing.TB) *plate.Reader {
+	t.Helper()
+	testPlates.once.Do(func() { testPlates.r, testPlates.err = plate.NewReader(plate.Config{}) })
+	if testPlates.err != nil {
+		t.Fatal(testPlates.err)
+	}
+	return testPlates.r
+}
+
+// plateLabel is the plate set's label for the clip's car.
+func plateLabel(t testing.TB) string {
+	t.Helper()
+	labels, err := plate.ReadLabels("../testdata/plates/labels.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range labels {
+		if l.Image == "images/clip4_new_0_p0.jpg" {
+			return l.Text
+		}
+	}
+	t.Fatal("no label for images/clip4_new_0_p0.jpg")
+	return ""
+}
+
+// parkedViolation is an illegal stop of the clip's car at 3 s, its track
+// the hand-drawn box every 100 ms from 0.2 s, in pixels of a detection
+// picture k times 480x270.
+func parkedViolation(k int) detect.Violation {
+	box := image.Rect(plateCarBox.Min.X*k, plateCarBox.Min.Y*k, plateCarBox.Max.X*k, plateCarBox.Max.Y*k)
+	v := detect.Violation{Type: detect.TypeIllegalStop, TrackID: 7, Time: clipBase.Add(3 * time.Second), Box: box, Zone: "no_stopping", Class: "car"}
+	for t := 200 * time.Millisecond; t <= 3*time.Second; t += 100 * time.Millisecond {
+		v.Trajectory = append(v.Trajectory, detect.TrackPoint{T: clipBase.Add(t), Box: box})
+	}
+	return v
+}
+
+func plateTestBuilder(t *testing.T, reader PlateReader, k int) *Builder {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := NewSigner(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &Builder{Camera: Camera{ID: "parking"}, DetectWidth: 480 * k, DetectHeight: 270 * k, Signer: signer,
+		Plates: reader, Location: time.UTC, Clip: ClipConfig{PreRoll: 3 * time.Second, PostRoll: 500 * time.Millisecond}.WithDefaults(),
+		Plate: PlateConfig{}.WithDefaults(), Now: time.Now}
+	return b
+}
+
+// TestBuilderReadsThePlateFromTheRecordStream builds the package of a
+// violation whose record stream shows the plate legibly: detected on a
+// quarter-size picture (the box mapped to 1080p) and on the record
+// stream itself; and the cases with no plate to give.
+func TestBuilderReadsThePlateFromTheRecordStream(t *testing.T) {
+	want := plateLabel(t)
+	reader := plateReader(t)
+	cut, _ := cutFromFile(t, plateClip, 0, 3500*time.Millisecond, false)
+	roadBeside := parkedViolation(1)
+	roadBeside.Box = image.Rect(380, 180, 470, 260)
+	for i := range roadBeside.Trajectory {
+		roadBeside.Trajectory[i].Box = roadBeside.Box
+	}
+	for _, tc := range []struct {
+		name       string
+		reader     PlateReader
+		k          int
+		v          detect.Violation
+		recovered  bool
+		wantText   string
+		wantReason string
+	}{
+		{name: "detected at 480x270, read at 1080p", reader: reader, k: 1, v: parkedViolation(1), wantText: want},
+		{name: "the detect stream is the record stream", reader: reader, k: 4, v: parkedViolation(4), wantText: want},
+		{name: "a box on the road beside the car", reader: reader, k: 1, v: roadBeside, wantReason: PlateReasonNotFound},
+		{name: "reading off", reader: nil, k: 1, v: parkedViolation(1), wantReason: PlateReasonDisabled},
+		{name: "recovered after a restart: no record picture", reader: reader, k: 1, v: parkedViolation(1), recovered: true,
+			wantReason: PlateReasonNoFrame},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := plateTestBuilder(t, tc.reader, tc.k)
+			r := ingest.NewRingBuffer(ingest.RingConfig{Seconds: time.Minute})
+			if !tc.recovered {
+				for _, au := range cut.AUs {
+					r.Push(au)
+				}
+			}
+			b.Ring = r
+			frame := ingest.Frame{Width: 480, Height: 270, Time: tc.v.Time}
+			frame.Reset(480, 270)
+			pkg, err := b.build(pending{v: tc.v, frame: frame, detected: tc.v.Time, recovered: tc.recovered})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := pkg.Event
+			files := map[string]File{}
+			for _, f := range pkg.Files {
+				files[f.Name] = f
+			}
+			m, err := ParseManifest(files[ManifestName].Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			listed := false
+			for _, f := range m.Files {
+				listed = listed || f.Name == PlateName
+			}
+			if tc.wantText == "" {
+				if e.Plate != nil || e.PlateReason != tc.wantReason {
+					t.Fatalf("plate %+v, reason %q; want none, reason %q", e.Plate, e.PlateReason, tc.wantReason)
+				}
+				if _, ok := files[PlateName]; ok || listed {
+					t.Errorf("a plate.jpg without a plate")
+				}
+				return
+			}
+			if e.Plate == nil {
+				t.Fatalf("no plate (%s); want %s", e.PlateReason, want)
+			}
+			if e.Plate.Text != tc.wantText || e.PlateReason != "" {
+				t.Errorf("plate %q (reason %q), want %q", e.Plate.Text, e.PlateReason, tc.wantText)
+			}
+			if m.Event.Plate == nil || m.Event.Plate.Text != e.Plate.Text {
+				t.Errorf("the signed manifest's event has plate %+v", m.Event.Plate)
+			}
+			ft, err := time.Parse(TimeFormat, e.Plate.FrameTime)
+			if err != nil || ft.Before(tc.v.Time.Add(-b.Plate.Window-plateMaxGap)) || ft.After(tc.v.Time.Add(plateMaxGap)) {
+				t.Errorf("frame_time %s (%v): not within the window before the offence %s", e.Plate.FrameTime, err, tc.v.Time)
+			}
+			if len(e.Plate.CharConfidences) != len(strings.NewReplacer("-", "", ".", "", " ", "").Replace(e.Plate.Text)) ||
+				e.Plate.Confidence < 0.4 || e.Plate.Confidence > 1 {
+				t.Errorf("confidence %v, per character %v", e.Plate.Confidence, e.Plate.CharConfidences)
+			}
+			// plate.jpg: the plate rectified at the record stream's
+			// resolution (about 400 px wide in these pictures), signed.
+			f, ok := files[PlateName]
+			if !ok || !listed || f.Role != PlateRole {
+				t.Fatalf("plate.jpg in the files %v, listed %v", ok, listed)
+			}
+			img, err := gocv.IMDecode(f.Data, gocv.IMReadColor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer img.Close()
+			if img.Cols() < 300 || img.Cols() < 2*img.Rows() {
+				t.Errorf("plate.jpg is %dx%d: not a one-line plate at 1080p", img.Cols(), img.Rows())
+			}
+			if text := strings.Join(b.snapshotText(tc.v, e.Plate, e.PlateReason), "\n"); !strings.Contains(text, "plate "+want) {
+				t.Errorf("legend %q has no plate", text)
+			}
+			keepToLookAt(img, "plate "+tc.name)
+		})
+	}
+}
+
+func TestPlateSamples(t *testing.T) {
+	at := func(ms int) time.Time { return clipBase.Add(time.Duration(ms) * time.Millisecond) }
+	box := image.Rect(0, 0, 10, 10)
+	track := func(ms ...int) []detect.TrackPoint {
+		var out []detect.TrackPoint
+		for _, m := range ms {
+			out = append(out, detect.TrackPoint{T: at(m), Box: box})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name   string
+		traj   []detect.TrackPoint
+		n      int
+		wantMs []int
+	}{
+		{"all points inside the window when few", track(500, 1000, 1500, 2000), 8, []int{1000, 1500, 2000}},
+		{"spread evenly, always the last", track(1000, 1100, 1200, 1300, 1400, 1500, 1600, 1700, 1800, 1900, 2000), 3, []int{1000, 1500, 2000}},
+		{"one frame: the last", track(1500, 2000), 1, []int{2000}},
+		{"no track inside the window: the violation's box", track(100), 8, []int{2000}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := detect.Violation{Time: at(2000), Box: box, Trajectory: tc.traj}
+			got := plateSamples(v, time.Second, tc.n)
+			var ms []int
+			for _, p := range got {
+				ms = append(ms, int(p.T.Sub(clipBase)/time.Millisecond))
+			}
+			if len(ms) != len(tc.wantMs) {
+				t.Fatalf("samples at %v ms, want %v", ms, tc.wantMs)
+			}
+			for i := range ms {
+				if ms[i] != tc.wantMs[i] {
+					t.Fatalf("samples at %v ms, want %v", ms, tc.wantMs)
+				}
+			}
+		})
+	}
+}
+
+func TestPlateConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		c    PlateConfig
+		want string
+	}{
+		{"defaults", PlateConfig{}.WithDefaults(), ""},
+		{"too many frames", PlateConfig{Frames: 40}, "frames: 40"},
+		{"negative window", PlateConfig{Window: -time.Second}, "window: -1s"},
+		{"min confidence 1", PlateConfig{MinConfidence: 1}, "min_confidence: 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.c.Validate()
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Errorf("Validate() = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
