@@ -114,8 +114,30 @@ const plateMargin = 0.15
 // clocks; a vehicle moves little in this time).
 const plateMaxGap = 500 * time.Millisecond
 
+// plateAgreed is how many reads of the same text end the reading early:
+// more pictures would not change the vote, and each costs tens of
+// milliseconds of a core.
+const plateAgreed = 3
+
+var errPlatesAgree = errors.New("enough reads agree")
+
+// agreeing counts the reads with r's text (0 when r is no read).
+func agreeing(reads []plate.Result, r plate.Result) int {
+	if r.Null() {
+		return 0
+	}
+	n := 0
+	for _, x := range reads {
+		if !x.Null() && x.Text == r.Text {
+			n++
+		}
+	}
+	return n
+}
+
 // readPlate reads the vehicle's plate on up to Plate.Frames pictures of
-// the record stream's cut around the offence, along the track, and votes.
+// the record stream's cut around the offence, along the track (stopping
+// once plateAgreed reads agree), and votes.
 func (b *Builder) readPlate(v detect.Violation, cut ingest.Cut) plateOutcome {
 	if b.Plates == nil {
 		return plateOutcome{reason: PlateReasonDisabled}
@@ -149,9 +171,12 @@ func (b *Builder) readPlate(v detect.Violation, cut ingest.Cut) plateOutcome {
 			}
 		}
 		reads, times, crops = append(reads, res), append(times, f.Time), append(crops, crop)
+		if agreeing(reads, res) >= plateAgreed {
+			return errPlatesAgree
+		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errPlatesAgree) {
 		return plateOutcome{reason: PlateReasonFailed, frames: len(reads), note: fmt.Sprintf("plate not read: %v", err)}
 	}
 	res, i := b.Plates.Vote(reads)
