@@ -148,6 +148,20 @@ cameras:
 		}
 		read[e.Camera.ID]++
 	}
+	// `edge verify` counts plate.jpg among the signed files.
+	var vout, verr strings.Builder
+	if err := run([]string{"verify", "-pub", filepath.Join(out, "device.key.pub"), cfg.Output.Evidence}, &vout, &verr); err != nil {
+		t.Errorf("verify: %v\n%s%s", err, vout.String(), verr.String())
+	}
+	for _, e := range readPlateEvents(t, cfg.Output.Events) {
+		n := 5
+		if e.Plate != nil {
+			n = 6
+		}
+		if want := fmt.Sprintf("OK %s (%d files, ", e.EventID, n); !strings.Contains(vout.String(), want) {
+			t.Errorf("verify says\n%s\nwant a line starting %q", vout.String(), want)
+		}
+	}
 	for _, c := range []string{"substream", "mainonly"} {
 		if read[c] == 0 {
 			t.Errorf("camera %s: no event with the plate %s", c, want)
