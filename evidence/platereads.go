@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"strings"
 	"time"
 
 	"gocv.io/x/gocv"
@@ -180,7 +181,7 @@ func (b *Builder) readPlate(v detect.Violation, cut ingest.Cut) plateOutcome {
 		return plateOutcome{reason: PlateReasonFailed, frames: len(reads), note: fmt.Sprintf("plate not read: %v", err)}
 	}
 	res, i := b.Plates.Vote(reads)
-	out := plateOutcome{read: res, frames: len(reads)}
+	out := plateOutcome{read: res, frames: len(reads), note: plateNote(reads, res)}
 	if i >= 0 {
 		out.at = times[i]
 		if !res.Null() {
@@ -188,6 +189,25 @@ func (b *Builder) readPlate(v detect.Violation, cut ingest.Cut) plateOutcome {
 		}
 	}
 	return out
+}
+
+// plateNote tells a reviewer what the vote rests on: how many pictures
+// were read and what each gave, so that a plate read on one picture of
+// eight, or a vote the pictures disagreed on, shows.
+func plateNote(reads []plate.Result, vote plate.Result) string {
+	var each []string
+	for _, r := range reads {
+		if r.Null() {
+			each = append(each, string(r.Reason))
+		} else {
+			each = append(each, fmt.Sprintf("%s (%.2f)", r.Text, r.Confidence))
+		}
+	}
+	what := "plate " + vote.Text
+	if vote.Null() {
+		what = "plate not read (" + string(vote.Reason) + ")"
+	}
+	return fmt.Sprintf("%s: %d pictures of the record stream read along the track: %s", what, len(reads), strings.Join(each, ", "))
 }
 
 // plateSamples are up to n points of the vehicle's track from window

@@ -3,6 +3,7 @@ package evidence
 import (
 	"crypto/ed25519"
 	"image"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -141,6 +142,16 @@ func TestBuilderReadsThePlateFromTheRecordStream(t *testing.T) {
 			listed := false
 			for _, f := range m.Files {
 				listed = listed || f.Name == PlateName
+			}
+			if tc.wantReason == PlateReasonNotFound && !slices.ContainsFunc(m.Notes, func(n string) bool {
+				return strings.HasPrefix(n, "plate not read (not found): ") && strings.Contains(n, "pictures of the record stream read")
+			}) {
+				t.Errorf("no note on the plate among %q", m.Notes)
+			}
+			if tc.wantText != "" && !slices.ContainsFunc(m.Notes, func(n string) bool {
+				return strings.HasPrefix(n, "plate "+tc.wantText+": 3 pictures of the record stream read along the track: "+tc.wantText)
+			}) {
+				t.Errorf("no note on the plate among %q", m.Notes)
 			}
 			if tc.wantText == "" {
 				if e.Plate != nil || e.PlateReason != tc.wantReason {
