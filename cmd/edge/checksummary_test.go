@@ -117,6 +117,8 @@ cameras:
 		{name: "off needs no models", plates: "plates: {enabled: false}", noModels: true, want: `plates: off (events say plate_reason "disabled")`},
 		{name: "on without the models", noModels: true, err: "plates: ppocr: "},
 		{name: "a bad setting", plates: "plates: {frames: 40, min_confidence: 1.5}", err: "plates.frames: 40 is not from 1 to 25"},
+		{name: "a window longer than the pre-roll", plates: "plates: {window: 6s}",
+			want: "warning: plates.window: 6s reaches back further than output.clip.pre_roll (5s): plates are read only on the pictures the clip holds"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.noModels {
