@@ -103,7 +103,7 @@ func plateTestBuilder(t *testing.T, reader PlateReader, k int) *Builder {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &Builder{Camera: Camera{ID: "parking"}, DetectWidth: 480 * k, DetectHeight: 270 * k, Signer: signer,
+	b := &Builder{Camera: Camera{ID: "parking"}, Software: "stopline-edge/test", DetectWidth: 480 * k, DetectHeight: 270 * k, Signer: signer,
 		Plates: reader, Location: time.UTC, Clip: ClipConfig{PreRoll: 3 * time.Second, PostRoll: 500 * time.Millisecond}.WithDefaults(),
 		Plate: PlateConfig{}.WithDefaults(), Now: time.Now}
 	return b
@@ -160,6 +160,15 @@ func TestBuilderReadsThePlateFromTheRecordStream(t *testing.T) {
 				t.Fatal(err)
 			}
 			e := pkg.Event
+			// As delivered: the stored objects listed.
+			delivered := e
+			for _, f := range pkg.Files {
+				delivered.Evidence = append(delivered.Evidence, Object{Key: "violations/x/" + f.Name, Size: int64(len(f.Data)),
+					SHA256: strings.Repeat("0", 64), ContentType: f.ContentType, Role: f.Role})
+			}
+			if err := schemaTestValidate(t, schemaTestJSON(t, delivered)); err != nil {
+				t.Errorf("the event does not fit %s: %v", Schema, err)
+			}
 			files := map[string]File{}
 			for _, f := range pkg.Files {
 				files[f.Name] = f
