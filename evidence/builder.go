@@ -88,6 +88,11 @@ type Builder struct {
 	Software  string
 	// Models are the detector models that run on this camera.
 	Models []ModelVersion
+	// Plates reads the offending vehicle's plate on the record stream's
+	// pictures around the offence (platereads.go); nil: plates are not
+	// read and events say plate_reason "disabled". Plate tunes it.
+	Plates PlateReader
+	Plate  PlateConfig
 	// IntentDir keeps each violation on disk from detection until its
 	// package is in the outbox, so a crash during the post-roll loses the
 	// clip but never the violation.
@@ -141,6 +146,7 @@ func (b *Builder) Start() error {
 		return fmt.Errorf("camera %s: evidence builder needs a ring buffer, an outbox and a signer", b.Camera.ID)
 	}
 	b.Clip = b.Clip.WithDefaults()
+	b.Plate = b.Plate.WithDefaults()
 	if b.Location == nil {
 		b.Location = time.UTC
 	}
@@ -329,6 +335,17 @@ func (b *Builder) build(p pending) (Package, error) {
 	// The clip, and the full-size picture at the offence from it.
 	picture := &p.frame
 	cut, err := b.Ring.Slice(v.Time.Add(-b.Clip.PreRoll), v.Time.Add(b.Clip.PostRoll))
+	plateRead := plateOutcome{reason: PlateReasonNoFrame}
+	switch {
+	case b.Plates == nil:
+		plateRead.reason = PlateReasonDisabled
+	case !p.recovered && err == nil && len(cut.AUs) > 0:
+		plateRead = b.readPlate(v, cut)
+	}
+	e.Plate, e.PlateReason = plateRead.fields()
+	if plateRead.note != "" {
+		notes = append(notes, plateRead.note)
+	}
 	if p.recovered {
 		notes = append(notes, "no clip: the worker restarted before the clip was cut; snapshot from the detection stream")
 	} else if err == nil && len(cut.AUs) > 0 {
@@ -361,7 +378,8 @@ func (b *Builder) build(p pending) (Package, error) {
 
 	// Scene and box are in detection pixels; the picture may be larger.
 	detectSize := image.Pt(b.DetectWidth, b.DetectHeight)
-	snap, err := RenderJPEG(Snapshot{Frame: picture, Scene: b.Scene, SceneSize: detectSize, Violation: v, Text: b.snapshotText(v)})
+	snap, err := RenderJPEG(Snapshot{Frame: picture, Scene: b.Scene, SceneSize: detectSize, Violation: v,
+		Text: b.snapshotText(v, e.Plate, e.PlateReason)})
 	if err != nil {
 		return Package{}, fmt.Errorf("camera %s: %w", b.Camera.ID, err)
 	}
@@ -371,6 +389,9 @@ func (b *Builder) build(p pending) (Package, error) {
 		files = append(files, File{Name: "crop.jpg", ContentType: "image/jpeg", Role: "crop", Data: crop})
 	} else {
 		notes = append(notes, fmt.Sprintf("no vehicle crop: %v", err))
+	}
+	if plateRead.crop != nil && e.Plate != nil {
+		files = append(files, File{Name: PlateName, ContentType: "image/jpeg", Role: PlateRole, Data: plateRead.crop})
 	}
 
 	m := NewManifest(e, files, b.Software)
@@ -388,8 +409,9 @@ func (b *Builder) build(p pending) (Package, error) {
 // snapshotText is the legend burned into the snapshot, one entry per
 // subject (RenderJPEG wraps each to the picture's width): what and under
 // which law, the line or lane and its direction, the signal; then the
-// camera and place; then the local time.
-func (b *Builder) snapshotText(v detect.Violation) []string {
+// camera and place; then the plate read (or why there is none); then the
+// local time.
+func (b *Builder) snapshotText(v detect.Violation, pr *PlateRead, plateReason string) []string {
 	what := strings.ToUpper(strings.ReplaceAll(v.Type, "_", " "))
 	if ref := b.LegalRefs.For(v.Type, v.Class); ref != "" {
 		what += "  (" + ref + ")"
@@ -428,7 +450,7 @@ func (b *Builder) snapshotText(v detect.Violation) []string {
 	}
 	local := v.Time.In(b.Location)
 	when := local.Format("2006-01-02 15:04:05.000 -07:00") + " " + b.Location.String()
-	return []string{what, where, when}
+	return []string{what, where, plateLegend(pr, plateReason), when}
 }
 
 // lineLabel names a scene line of any kind with the direction it may be

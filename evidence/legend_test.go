@@ -80,9 +80,10 @@ func TestWrapLegend(t *testing.T) {
 func TestSnapshotLegendAt640(t *testing.T) {
 	b := legendBuilder()
 	v := redLightViolation()
-	text := b.snapshotText(v)
+	text := b.snapshotText(v, &PlateRead{Text: "59-X1 123.45", Confidence: 0.91, Colour: "white"}, "")
 	all := strings.Join(text, "\n")
 	for _, want := range []string{
+		"plate 59-X1 123.45  (confidence 0.91, white)",
 		`stop line "stop_north" (into the junction: up)`,
 		"signal RED for 3.4 s",
 		"front point crossed at (320, 220)",
@@ -176,6 +177,26 @@ func TestLegalReferenceByVehicleClass(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := refs.For(tc.typ, tc.class); got != tc.want {
 				t.Errorf("For(%s, %q) = %q, want %q", tc.typ, tc.class, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestPlateLegend(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		read   *PlateRead
+		reason string
+		want   string
+	}{
+		{"read", &PlateRead{Text: "51G-971.62", Confidence: 0.874, Colour: "white"}, "", "plate 51G-971.62  (confidence 0.87, white)"},
+		{"read, colour unknown", &PlateRead{Text: "30A-1234", Confidence: 0.5}, "", "plate 30A-1234  (confidence 0.50)"},
+		{"not read: the reason", nil, PlateReasonTooSmall, "plate: not read (too small)"},
+		{"reading off", nil, PlateReasonDisabled, "plate: not read (disabled)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := plateLegend(tc.read, tc.reason); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
 	}

@@ -5,6 +5,7 @@ package evidence
 import (
 	"image"
 	"testing"
+	"time"
 
 	"gocv.io/x/gocv"
 
@@ -24,6 +25,28 @@ func TestRenderJPEGLeaksNoMat(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+	if after := gocv.MatProfile.Count(); after != before {
+		t.Fatalf("Mats open before %d, after %d", before, after)
+	}
+}
+
+// TestReadPlateLeaksNoMat reads the plate of the real clip through every
+// path: read (plate.jpg encoded), nothing found, and the reads that stop
+// early once three agree.
+func TestReadPlateLeaksNoMat(t *testing.T) {
+	reader := plateReader(t)
+	cut, _ := cutFromFile(t, plateClip, 0, 3500*time.Millisecond, false)
+	b := &Builder{DetectWidth: 480, DetectHeight: 270, Plates: reader, Plate: PlateConfig{}.WithDefaults()}
+	beside := parkedViolation(1)
+	beside.Box = image.Rect(380, 180, 470, 260)
+	beside.Trajectory = nil
+	before := gocv.MatProfile.Count()
+	if o := b.readPlate(parkedViolation(1), cut); o.read.Null() || o.crop == nil {
+		t.Errorf("no read: %+v", o)
+	}
+	if o := b.readPlate(beside, cut); !o.read.Null() {
+		t.Errorf("read %q beside the car", o.read.Text)
 	}
 	if after := gocv.MatProfile.Count(); after != before {
 		t.Fatalf("Mats open before %d, after %d", before, after)

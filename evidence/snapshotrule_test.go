@@ -238,7 +238,7 @@ func TestSnapshotShowsEachRulesOffence(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := legendBuilder()
 			b.Scene = tc.scene
-			text := b.snapshotText(tc.violation)
+			text := b.snapshotText(tc.violation, nil, PlateReasonNotFound)
 			all := strings.Join(text, "\n")
 			for _, want := range tc.legend {
 				if !strings.Contains(all, want) {

@@ -35,8 +35,11 @@ type Config struct {
 	// SignalToken is the bearer token signal controllers must send with
 	// POST /signals/<camera> (or STOPLINE_SIGNAL_TOKEN); empty: no check,
 	// for a network only the controllers reach.
-	SignalToken string   `yaml:"signal_token"`
-	Cameras     []Camera `yaml:"cameras"`
+	SignalToken string `yaml:"signal_token"`
+	// Plates is whether and how the offending vehicle's plate is read from
+	// the record stream for every camera (on unless plates.enabled: false).
+	Plates  evidence.PlateConfig `yaml:"plates"`
+	Cameras []Camera             `yaml:"cameras"`
 }
 
 // Output says where evidence and events go. Without minio, evidence is
@@ -210,6 +213,7 @@ func (c *Config) applyDefaults() {
 	}
 	c.Output.Outbox = c.Output.Outbox.WithDefaults()
 	c.Output.Clip = c.Output.Clip.WithDefaults()
+	c.Plates = c.Plates.WithDefaults()
 	if c.Output.Kafka != nil {
 		k := c.Output.Kafka.WithDefaults()
 		c.Output.Kafka = &k
@@ -294,6 +298,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Output.Clip.Validate(); err != nil {
 		errs = append(errs, prefixed("output.clip.", err))
+	}
+	if err := c.Plates.Validate(); err != nil {
+		errs = append(errs, prefixed("plates.", err))
 	}
 	if c.Output.MinIO != nil {
 		if err := c.Output.MinIO.Validate(); err != nil {

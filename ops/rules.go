@@ -121,6 +121,10 @@ func (c *Config) Warnings() []string {
 	if c.HTTP != "" && c.HTTPAuth == nil && !isLoopback(c.HTTP) {
 		out = append(out, fmt.Sprintf("http: %s is reachable from other machines and there is no http_auth: anyone who reaches it sees the cameras, their pictures and the metrics", c.HTTP))
 	}
+	if c.Plates.On() && c.Plates.Window > c.Output.Clip.PreRoll {
+		out = append(out, fmt.Sprintf("plates.window: %v reaches back further than output.clip.pre_roll (%v): plates are read only on the pictures the clip holds",
+			c.Plates.Window, c.Output.Clip.PreRoll))
+	}
 	for i := range c.Cameras {
 		cam := &c.Cameras[i]
 		name := ItemName("cameras", i, cam.ID)

@@ -351,3 +351,7 @@ func (r *Reader) result(bgr gocv.Mat, lines []textLine, e evaluated) Result {
 	}
 	return res
 }
+
+// Vote combines the reads of one plate on several pictures (see the
+// function Vote) with the reader's MinConfidence.
+func (r *Reader) Vote(reads []Result) (Result, int) { return Vote(reads, r.minConf) }

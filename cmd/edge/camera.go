@@ -35,6 +35,9 @@ type camera struct {
 	software string
 	// metrics are the camera's histograms (nil: none kept).
 	metrics *ops.CameraMetrics
+	// plates is the worker's plate reader (nil: off).
+	plates   *sharedPlates
+	plateCfg evidence.PlateConfig
 
 	src     *ingest.Source
 	record  *ingest.Source // nil when the detect stream is also recorded
@@ -79,7 +82,7 @@ func (c *camera) Start() error {
 	}
 	c.ring = ingest.NewRingBuffer(c.cfg.RecordBuffer)
 	c.builder = newBuilder(c.cfg, c.ring, builderDeps{clip: c.clip, loc: c.loc, outbox: c.outbox,
-		signer: c.signer, software: c.software, log: c.log, pipe: c.pipe, disk: c.disk})
+		signer: c.signer, software: c.software, log: c.log, pipe: c.pipe, disk: c.disk, plates: c.plates, plateConf: c.plateCfg})
 	c.builder.BuildTime = c.metrics.Built
 	if err := c.builder.Start(); err != nil {
 		c.pipe.Close()

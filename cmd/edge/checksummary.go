@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/stopline/stopline/detect"
+	"github.com/stopline/stopline/evidence"
 	"github.com/stopline/stopline/models"
 	"github.com/stopline/stopline/ops"
 )
@@ -30,9 +31,19 @@ func describeConfig(w io.Writer, cfg *ops.Config) {
 			fmt.Fprintf(w, "  %s: %s\n", r.Type, r.Detail)
 		}
 	}
+	fmt.Fprintln(w, describePlates(cfg.Plates))
 	for _, warn := range cfg.Warnings() {
 		fmt.Fprintln(w, "warning:", warn)
 	}
+}
+
+// describePlates says whether plates are read, and how.
+func describePlates(c evidence.PlateConfig) string {
+	if !c.On() {
+		return "plates: off (events say plate_reason \"disabled\")"
+	}
+	return fmt.Sprintf("plates: read on each violation from the record stream, %d pictures over the %v before the offence, min confidence %g",
+		c.Frames, c.Window, c.MinConfidence)
 }
 
 // dnnEngine is what runs the network: a Darknet model always runs on

@@ -50,6 +50,7 @@ func TestCheckSaysWhatItUnderstood(t *testing.T) {
 			`  solid_line: lines yellow_centre, white_turn_lane_solid`,
 			`cameras[2] "overpass": 320x240, mode both, model yolox-nano on onnxruntime`,
 			`  speeding: limit 170 km/h + 9 tolerance`,
+			`plates: read on each violation from the record stream, 8 pictures over the 2s before the offence, min confidence 0.4`,
 			`demo.yaml: 3 cameras, valid`,
 		}, 0},
 		{"every rule and a camera with none", "", everyRule, []string{
@@ -63,6 +64,7 @@ func TestCheckSaysWhatItUnderstood(t *testing.T) {
 			`  restricted_lane: lanes bus (bus only)`,
 			`cameras[1] "bare": 320x240, mode motion`,
 			`  no rules`,
+			`plates: read on each violation from the record stream, 8 pictures over the 2s before the offence, min confidence 0.4`,
 			`warning: cameras[1] "bare": scene: no rule can fire (no lines, stop line, lanes, zones, solid lines or speed zone)`,
 		}, 1},
 	}
@@ -85,6 +87,59 @@ func TestCheckSaysWhatItUnderstood(t *testing.T) {
 			}
 			if n := strings.Count(stdout, "warning:"); n != tt.warnings {
 				t.Errorf("%d warnings, want %d", n, tt.warnings)
+			}
+		})
+	}
+}
+
+// TestCheckSaysWhetherPlatesAreRead: `edge check` says whether plates are
+// read and how, refuses what run would refuse (a bad setting, the PP-OCR
+// models missing), and with plates off does not need the models.
+func TestCheckSaysWhetherPlatesAreRead(t *testing.T) {
+	dir := t.TempDir()
+	doc := fmt.Sprintf(`output: {key: %[1]s/device.key, create_key: true, events: %[1]s/events.jsonl, evidence: %[1]s/evidence, outbox: {dir: %[1]s/outbox}}
+%%s
+cameras:
+  - id: bare
+    url: rtsp://127.0.0.1:1/b
+    detection: {mode: motion}
+    scene: {lines: [{name: l, from: [10, 100], to: [600, 100], allowed: down}]}
+`, dir)
+	for _, tc := range []struct {
+		name, plates string
+		noModels     bool
+		want, err    string
+	}{
+		{name: "on by default", want: "plates: read on each violation from the record stream, 8 pictures over the 2s before the offence, min confidence 0.4"},
+		{name: "tuned", plates: "plates: {frames: 3, window: 1500ms, min_confidence: 0.6}",
+			want: "plates: read on each violation from the record stream, 3 pictures over the 1.5s before the offence, min confidence 0.6"},
+		{name: "off", plates: "plates: {enabled: false}", want: `plates: off (events say plate_reason "disabled")`},
+		{name: "off needs no models", plates: "plates: {enabled: false}", noModels: true, want: `plates: off (events say plate_reason "disabled")`},
+		{name: "on without the models", noModels: true, err: "plates: ppocr: "},
+		{name: "a bad setting", plates: "plates: {frames: 40, min_confidence: 1.5}", err: "plates.frames: 40 is not from 1 to 25"},
+		{name: "a window longer than the pre-roll", plates: "plates: {window: 6s}",
+			want: "warning: plates.window: 6s reaches back further than output.clip.pre_roll (5s): plates are read only on the pictures the clip holds"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.noModels {
+				t.Setenv("STOPLINE_PPOCR_DIR", t.TempDir())
+			}
+			path := filepath.Join(t.TempDir(), "edge.yaml")
+			if err := os.WriteFile(path, []byte(fmt.Sprintf(doc, tc.plates)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			stdout, _, err := runEdge("check", "-config", path)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("check: %v; want an error with %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(stdout, tc.want+"\n") {
+				t.Errorf("got\n%s\nwant a line %q", stdout, tc.want)
 			}
 		})
 	}

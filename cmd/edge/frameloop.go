@@ -42,6 +42,9 @@ type builderDeps struct {
 	pipe *detect.Pipeline
 	// disk collects what the builder finds of the disk (nil: nobody asks).
 	disk *evidence.DiskHealth
+	// plates reads the offenders' plates (nil: plates are off).
+	plates    *sharedPlates
+	plateConf evidence.PlateConfig
 }
 
 // newBuilder makes (but does not start) a camera's evidence builder,
@@ -64,6 +67,8 @@ func newBuilder(cc ops.Camera, ring *ingest.RingBuffer, d builderDeps) *evidence
 		Models:       modelsOf(d.pipe),
 		Log:          d.log,
 		Disk:         d.disk,
+		Plates:       d.plates.reader(),
+		Plate:        d.plateConf,
 	}
 }
 

@@ -46,6 +46,9 @@ func preflight(cfg *ops.Config) error {
 			}
 		}
 	}
+	if cfg.Plates.On() {
+		errs = append(errs, checkPlateModels(!ortChecked))
+	}
 	errs = append(errs, checkKey(cfg.Output.Key, cfg.Output.CreateKey))
 	folders := []struct{ field, dir string }{
 		{"output.outbox.dir", cfg.Output.Outbox.Dir},
@@ -113,4 +116,26 @@ func checkWritable(dir string) error {
 		}
 		d = parent
 	}
+}
+
+// checkPlateModels finds the plate reader's PP-OCR files and checks them
+// against their checksums, and ONNX Runtime's library unless a camera's
+// check already did: what openPlates needs at the start of `edge run`.
+func checkPlateModels(ort bool) error {
+	dir, err := models.PPOCRDir()
+	if err != nil {
+		return fmt.Errorf("plates: %w (plates.enabled: false runs without reading plates)", err)
+	}
+	var errs []error
+	for _, f := range []models.PPOCRFile{models.PPOCRDetector, models.PPOCRRecogniser, models.PPOCRDictionary} {
+		if _, err := models.ReadPPOCR(dir, f); err != nil {
+			errs = append(errs, fmt.Errorf("plates: %w", err))
+		}
+	}
+	if ort {
+		if _, err := models.ONNXRuntimeLibrary(); err != nil {
+			errs = append(errs, fmt.Errorf("plates: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -290,8 +290,13 @@ func (r *replay) Run(ctx context.Context) (sum replaySummary, err error) {
 	ring := ingest.NewRingBuffer(cc.RecordBuffer)
 	var clock fileClock
 	clock.set(r.Start)
+	plates, err := openPlates(r.Config.Plates)
+	if err != nil {
+		return sum, err
+	}
+	defer plates.Close()
 	builder := newBuilder(cc, ring, builderDeps{clip: r.Config.Output.Clip, loc: loc, outbox: outbox,
-		signer: r.Signer, software: r.Software, log: r.Log, pipe: pipe})
+		signer: r.Signer, software: r.Software, log: r.Log, pipe: pipe, plates: plates, plateConf: r.Config.Plates})
 	builder.Now = clock.now
 	if err := builder.Start(); err != nil {
 		return sum, err

@@ -33,6 +33,7 @@ type Worker struct {
 	outbox    *evidence.Outbox
 	status    *statusPublisher
 	disk      *evidence.DiskHealth
+	plates    *sharedPlates
 	cameras   []*camera
 	metrics   *ops.Metrics
 	http      *ops.Server
@@ -59,6 +60,11 @@ func (w *Worker) Start() error {
 		return fmt.Errorf("timezone: %w", err)
 	}
 	if w.signer, err = loadOrCreateKey(cfg.Output.Key, cfg.Output.CreateKey, w.Log); err != nil {
+		return err
+	}
+	// Before anything that needs closing: missing or altered models stop
+	// the start, as they would every violation's plate.
+	if w.plates, err = openPlates(cfg.Plates); err != nil {
 		return err
 	}
 	w.disk = &evidence.DiskHealth{OnChange: func(s evidence.DiskStatus) {
@@ -113,6 +119,8 @@ func (w *Worker) Start() error {
 			log:      w.Log.With("camera", cc.ID),
 			software: "stopline-edge/" + w.Version,
 			metrics:  w.metrics.Camera(cc.ID),
+			plates:   w.plates,
+			plateCfg: cfg.Plates,
 		}
 		if err := c.Start(); err != nil {
 			w.metrics.Forget(cc.ID)
@@ -188,6 +196,8 @@ func (w *Worker) Close() {
 	for _, c := range w.cameras {
 		c.Close()
 	}
+	w.plates.Close()
+	w.plates = nil
 	if w.status != nil {
 		w.status.Close()
 	}
