@@ -7,6 +7,7 @@
 //	opscenter [flags]                  run the service
 //	opscenter user add -name N -role R [-areas a,b]   password on stdin
 //	opscenter key add -device D -pub signing.pub      register a device key
+//	opscenter demo -out demo-out                      review make demo's output
 package main
 
 import (
@@ -27,6 +28,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/stopline/stopline/ops/center/consume"
+	"github.com/stopline/stopline/ops/center/evcheck"
 	"github.com/stopline/stopline/ops/center/notice"
 	"github.com/stopline/stopline/ops/center/store"
 	"github.com/stopline/stopline/ops/center/web"
@@ -40,6 +42,8 @@ func main() {
 		err = userAdd(args[2:])
 	case len(args) >= 2 && args[0] == "key" && args[1] == "add":
 		err = keyAdd(args[2:])
+	case len(args) >= 1 && args[0] == "demo":
+		err = demo(args[1:])
 	default:
 		err = run(args)
 	}
@@ -78,6 +82,7 @@ func run(args []string) error {
 	s3 := fs.String("s3-endpoint", "", "evidence store host:port (MinIO); credentials from $"+envS3Access+" and $"+envS3Secret)
 	bucket := fs.String("s3-bucket", "stopline-evidence", "evidence bucket, for events whose objects name none")
 	s3TLS := fs.Bool("s3-tls", false, "reach the evidence store over https")
+	evDir := fs.String("evidence-dir", "", "read evidence from the edge's evidence directory instead of S3")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when a TLS proxy fronts the service)")
 	claim := fs.Duration("claim", 5*time.Minute, "how long an opened violation stays reserved to its officer")
 	lost := fs.Duration("lost-after", 30*time.Minute, "a camera silent this long is shown lost")
@@ -93,17 +98,21 @@ func run(args []string) error {
 	}
 	defer st.Close()
 
-	srv := &web.Server{Store: st, Bucket: *bucket, SecureCookies: *secure, ClaimTTL: *claim, LostAfter: *lost, Log: log}
-	if *s3 != "" {
-		srv.Evidence, err = minio.New(*s3, &minio.Options{
+	srv := &web.Server{Store: st, SecureCookies: *secure, ClaimTTL: *claim, LostAfter: *lost, Log: log}
+	switch {
+	case *s3 != "":
+		mc, err := minio.New(*s3, &minio.Options{
 			Creds:  credentials.NewStaticV4(os.Getenv(envS3Access), os.Getenv(envS3Secret), ""),
 			Secure: *s3TLS,
 		})
 		if err != nil {
 			return fmt.Errorf("evidence store %s: %w", *s3, err)
 		}
-	} else {
-		log.Warn("no -s3-endpoint: clips and evidence checks are unavailable")
+		srv.Evidence = evcheck.MinIO{Client: mc, Bucket: *bucket}
+	case *evDir != "":
+		srv.Evidence = evcheck.Dir{Root: *evDir}
+	default:
+		log.Warn("no -s3-endpoint nor -evidence-dir: clips and evidence checks are unavailable")
 	}
 	if *brokers != "" {
 		bs := strings.Split(*brokers, ",")

@@ -1,10 +1,9 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"path"
-
-	"github.com/minio/minio-go/v7"
 
 	"github.com/stopline/stopline/ops/center/evcheck"
 	"github.com/stopline/stopline/ops/center/store"
@@ -34,29 +33,20 @@ func (s *Server) file(w http.ResponseWriter, r *http.Request, u store.User) {
 		http.Error(w, "no evidence store configured", http.StatusServiceUnavailable)
 		return
 	}
-	bucket := o.Bucket
-	if bucket == "" {
-		bucket = s.Bucket
+	f, modTime, err := s.Evidence.Open(r.Context(), o.Bucket, o.Key)
+	if errors.Is(err, evcheck.ErrNoFile) {
+		http.Error(w, "evidence file missing from the store", http.StatusNotFound)
+		return
 	}
-	obj, err := s.Evidence.GetObject(r.Context(), bucket, o.Key, minio.GetObjectOptions{})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	defer obj.Close()
-	info, err := obj.Stat()
-	if err != nil {
-		if minio.ToErrorResponse(err).Code == "NoSuchKey" {
-			http.Error(w, "evidence file missing from the store", http.StatusNotFound)
-			return
-		}
-		s.fail(w, r, err)
-		return
-	}
+	defer f.Close()
 	w.Header().Set("Content-Type", o.ContentType)
 	// Evidence objects never change under a key: the browser may keep
 	// them, but only for this user (private).
 	w.Header().Set("Cache-Control", "private, max-age=3600")
 	w.Header().Set("ETag", `"`+o.SHA256+`"`)
-	http.ServeContent(w, r, path.Base(o.Key), info.LastModified, obj)
+	http.ServeContent(w, r, path.Base(o.Key), modTime, f)
 }

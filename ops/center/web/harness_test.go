@@ -29,6 +29,7 @@ import (
 	"github.com/stopline/stopline/evidence/miniotest"
 	"github.com/stopline/stopline/ops/center/auth"
 	"github.com/stopline/stopline/ops/center/consume"
+	"github.com/stopline/stopline/ops/center/evcheck"
 	"github.com/stopline/stopline/ops/center/notice"
 	"github.com/stopline/stopline/ops/center/pgtest"
 	"github.com/stopline/stopline/ops/center/store"
@@ -124,7 +125,7 @@ func startCentre(t *testing.T) *centre {
 	}
 	t.Cleanup(func() { np.Close() })
 
-	c.srv = &web.Server{Store: c.st, Evidence: c.minio.Client(), Bucket: bucket, Kick: np.Kick, Log: quiet()}
+	c.srv = &web.Server{Store: c.st, Evidence: evcheck.MinIO{Client: c.minio.Client(), Bucket: bucket}, Kick: np.Kick, Log: quiet()}
 	h, err := c.srv.Handler()
 	if err != nil {
 		t.Fatal(err)

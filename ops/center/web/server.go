@@ -15,9 +15,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-
 	"github.com/stopline/stopline/ops/center/auth"
+	"github.com/stopline/stopline/ops/center/evcheck"
 	"github.com/stopline/stopline/ops/center/store"
 )
 
@@ -30,10 +29,8 @@ var staticFS embed.FS
 // Server serves the review UI.
 type Server struct {
 	Store *store.Store
-	// Evidence reads the evidence bucket; Bucket is used for objects that
-	// name none.
-	Evidence *minio.Client
-	Bucket   string
+	// Evidence is where the packages are read from (nil: none configured).
+	Evidence evcheck.Store
 	// Kick wakes the notice publisher after a decision (may be nil).
 	Kick func()
 	// SecureCookies marks cookies Secure even over plain HTTP (behind a

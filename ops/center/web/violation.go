@@ -97,9 +97,6 @@ func (s *Server) check(ctx context.Context, ev evcheck.Event) (evcheck.Result, e
 	if !ok {
 		return evcheck.Result{Problems: []string{"the event lists no evidence"}}, nil
 	}
-	if bucket == "" {
-		bucket = s.Bucket
-	}
 	if s.Evidence == nil {
 		return evcheck.Result{}, errors.New("no evidence store configured (-s3-endpoint)")
 	}
@@ -113,7 +110,7 @@ func (s *Server) check(ctx context.Context, ev evcheck.Event) (evcheck.Result, e
 		}
 		return k.Public, k.Device, true, nil
 	}
-	return evcheck.Verify(ctx, evcheck.Bucket{Client: s.Evidence, Name: bucket}, prefix, ev.EventID, keys)
+	return evcheck.Verify(ctx, s.Evidence.Source(bucket), prefix, ev.EventID, keys)
 }
 
 func (s *Server) violationPage(w http.ResponseWriter, r *http.Request, u store.User) {
