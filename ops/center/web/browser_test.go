@@ -2,7 +2,8 @@ package web_test
 
 import (
 	"context"
-	"io"
+	"image/jpeg"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -200,9 +201,10 @@ func TestReviewInBrowser(t *testing.T) {
 	)
 	shot(t, ctx, artefacts, "decided.png")
 	if os.Getenv("STOPLINE_UPDATE_DOCS") == "1" {
-		copyFile(t, filepath.Join(artefacts, "violation.png"), "../../../docs/opscenter-violation.png")
-		copyFile(t, filepath.Join(artefacts, "plate-refused.png"), "../../../docs/opscenter-plate-refused.png")
-		t.Log("updated docs/opscenter-*.png")
+		// Mostly video and photographs: as JPEG they are a fifth of the PNG.
+		saveJPEG(t, filepath.Join(artefacts, "violation.png"), "../../../docs/opscenter-violation.jpg")
+		saveJPEG(t, filepath.Join(artefacts, "plate-refused.png"), "../../../docs/opscenter-plate-refused.jpg")
+		t.Log("updated docs/opscenter-*.jpg")
 	}
 }
 
@@ -258,18 +260,22 @@ func artefactDir(t *testing.T, name string) string {
 	return dir
 }
 
-func copyFile(t *testing.T, from, to string) {
+func saveJPEG(t *testing.T, pngPath, jpegPath string) {
 	t.Helper()
-	in, err := os.Open(from)
+	in, err := os.Open(pngPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer in.Close()
-	out, err := os.Create(to)
+	pic, err := png.Decode(in)
+	if err != nil {
+		t.Fatalf("%s: %v", pngPath, err)
+	}
+	out, err := os.Create(jpegPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := io.Copy(out, in); err != nil {
+	if err := jpeg.Encode(out, pic, &jpeg.Options{Quality: 85}); err != nil {
 		t.Fatal(err)
 	}
 	if err := out.Close(); err != nil {
