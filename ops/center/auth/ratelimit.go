@@ -40,7 +40,17 @@ func (l *Limiter) Fail(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.fail[key] = append(l.prune(key), l.now())
+	// Guesses at many names must not grow the map without end: past a
+	// bound, forget every key whose failures have all aged out.
+	if len(l.fail) > maxKeys {
+		for k := range l.fail {
+			l.prune(k)
+		}
+	}
 }
+
+// maxKeys is the number of keys tracked before a sweep.
+const maxKeys = 10000
 
 // Reset forgets key's failures (after a successful login).
 func (l *Limiter) Reset(key string) {

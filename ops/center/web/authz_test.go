@@ -221,3 +221,69 @@ func TestAuditTableIsAppendOnly(t *testing.T) {
 		}
 	}
 }
+
+// The session cookie is HttpOnly and SameSite=Strict, Secure when asked
+// for (behind a TLS proxy); logging out ends the session on the server,
+// so a copy of the cookie opens nothing afterwards.
+func TestSessionCookieAndLogout(t *testing.T) {
+	c := startCentre(t)
+	c.srv.SecureCookies = true
+	c.addUser("officer", store.RoleOfficer, areaOne)
+	cl := c.client()
+	_, body := cl.get("/login")
+	m := csrfRE.FindStringSubmatch(body)
+	req, _ := http.NewRequest(http.MethodPost, c.url+"/login", strings.NewReader(url.Values{"csrf": {m[1]}, "name": {"officer"}, "password": {password}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := cl.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var session *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "stopline_session" {
+			session = ck
+		}
+	}
+	if session == nil || !session.HttpOnly || !session.Secure || session.SameSite != http.SameSiteStrictMode {
+		t.Fatalf("session cookie %+v: want HttpOnly, Secure, SameSite=Strict", session)
+	}
+	// The test client is on plain HTTP: hand it the Secure cookie itself.
+	stolen := func() (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, c.url+"/api/violations", nil)
+		req.AddCookie(&http.Cookie{Name: session.Name, Value: session.Value})
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, ""
+	}
+	if code, _ := stolen(); code != http.StatusOK {
+		t.Fatalf("the session cookie opens the API with %d, want 200", code)
+	}
+	req, _ = http.NewRequest(http.MethodGet, c.url+"/queue", nil)
+	req.AddCookie(&http.Cookie{Name: session.Name, Value: session.Value})
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	tok := csrfRE.FindStringSubmatch(string(b))
+	req, _ = http.NewRequest(http.MethodPost, c.url+"/logout", strings.NewReader(url.Values{"csrf": {tok[1]}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: session.Name, Value: session.Value})
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err = noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+	if code, _ := stolen(); code != http.StatusUnauthorized {
+		t.Fatalf("after logout the old cookie answers %d, want 401", code)
+	}
+}

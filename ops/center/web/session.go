@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -98,7 +99,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		key string
 	}{{s.byUser, name}, {s.byAddr, addr}} {
 		if ok, retry := l.lim.Allowed(l.key); !ok {
-			w.Header().Set("Retry-After", retry.Round(time.Second).String())
+			w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
 			s.Log.Warn("login rate limited", "user", name, "addr", addr)
 			s.showLogin(w, r, http.StatusTooManyRequests, "Too many failed logins: try again in "+retry.Round(time.Second).String()+".")
 			return
