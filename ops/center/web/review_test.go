@@ -169,3 +169,38 @@ func TestOverviewShowsSilentCameraLost(t *testing.T) {
 		t.Errorf("overview page: %d, the silent camera not shown lost", code)
 	}
 }
+
+// A claim lapses after its time: the item is free for another officer,
+// and the first one's late decision is refused rather than recorded twice.
+func TestClaimExpiresAndPassesToAnotherOfficer(t *testing.T) {
+	c := startCentre(t)
+	c.registerKey()
+	c.srv.ClaimTTL = 2 * time.Second
+	c.addUser("first", store.RoleOfficer, areaOne)
+	c.addUser("second", store.RoleOfficer, areaOne)
+	c.addViolations(violation{name: "a", camera: "cam-q1", area: areaOne, typ: "red_light", vehicle: "car"})
+	id := c.events["a"].EventID
+	first, second := c.client(), c.client()
+	first.login("first", password)
+	second.login("second", password)
+	if _, body := first.get("/violations/" + id); !strings.Contains(body, "Reserved to you") {
+		t.Fatal("the first officer did not get the claim")
+	}
+	if _, body := second.get("/violations/" + id); !strings.Contains(body, "Being reviewed by first") {
+		t.Fatal("the second officer is not told who holds it")
+	}
+	time.Sleep(2500 * time.Millisecond)
+	if _, body := second.get("/violations/" + id); !strings.Contains(body, "Reserved to you") {
+		t.Fatal("the lapsed claim did not pass to the second officer")
+	}
+	if code, body := first.post("/violations/"+id+"/decide", url.Values{"csrf": {first.csrf}, "action": {"reject"}, "reason": {"duplicate"}}); code != http.StatusConflict {
+		t.Fatalf("late decision by the first officer: %d %.200s, want 409", code, body)
+	}
+	if code, _ := second.post("/violations/"+id+"/decide", url.Values{"csrf": {second.csrf}, "action": {"reject"}, "reason": {"duplicate"}}); code != http.StatusSeeOther {
+		t.Fatalf("the second officer's decision: %d", code)
+	}
+	var n int
+	if err := c.st.Pool.QueryRow(context.Background(), `SELECT count(*) FROM decisions`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d decisions recorded (%v), want 1", n, err)
+	}
+}
