@@ -204,3 +204,58 @@ func TestClaimExpiresAndPassesToAnotherOfficer(t *testing.T) {
 		t.Fatalf("%d decisions recorded (%v), want 1", n, err)
 	}
 }
+
+// The queue's filters, through the API a supervisor uses.
+func TestQueueFilters(t *testing.T) {
+	c := startCentre(t)
+	c.addUser("supervisor", store.RoleSupervisor)
+	c.addViolations(
+		violation{name: "a", camera: "cam-q1", area: areaOne, typ: "red_light", vehicle: "car", minute: 1},
+		violation{name: "b", camera: "cam-q1", area: areaOne, typ: "wrong_way", vehicle: "car", minute: 2},
+		violation{name: "c", camera: "cam-q3", area: areaThree, typ: "red_light", vehicle: "car", minute: 3},
+	)
+	cl := c.client()
+	cl.login("supervisor", password)
+	tests := []struct {
+		name, query string
+		want        []string
+	}{
+		{"pending by default", "", []string{"a", "b", "c"}},
+		{"camera", "camera=cam-q1", []string{"a", "b"}},
+		{"area", "area=" + url.QueryEscape(areaThree), []string{"c"}},
+		{"type", "type=red_light", []string{"a", "c"}},
+		{"type and camera", "type=red_light&camera=cam-q1", []string{"a"}},
+		{"the day of the offences", "from=2026-12-01&to=2026-12-01", []string{"a", "b", "c"}},
+		{"the next day", "from=2026-12-02", nil},
+		{"confirmed", "status=confirmed", nil},
+		{"all", "status=all", []string{"a", "b", "c"}},
+	}
+	names := map[string]string{}
+	for n, e := range c.events {
+		names[e.EventID] = n
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := cl.get("/api/violations?" + tt.query)
+			if code != http.StatusOK {
+				t.Fatalf("%d %s", code, body)
+			}
+			var items []struct {
+				EventID string `json:"event_id"`
+			}
+			if err := json.Unmarshal([]byte(body), &items); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, it := range items {
+				got = append(got, names[it.EventID])
+			}
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if code, _ := cl.get("/api/violations?status=nonsense"); code != http.StatusBadRequest {
+		t.Fatalf("unknown status: %d, want 400", code)
+	}
+}
