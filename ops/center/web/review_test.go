@@ -121,7 +121,7 @@ func TestOverviewShowsSilentCameraLost(t *testing.T) {
 	c := startCentre(t)
 	c.registerKey()
 	c.addUser("officer", store.RoleOfficer, areaOne)
-	c.srv.LostAfter = 3 * time.Second
+	c.srv.LostAfter = 5 * time.Second
 	c.addViolations(violation{name: "a", camera: "cam-q1", area: areaOne, typ: "red_light", vehicle: "car"})
 	pub, err := evidence.NewKafkaPublisher(evidence.KafkaConfig{Brokers: []string{c.broker}})
 	if err != nil {
@@ -135,22 +135,37 @@ func TestOverviewShowsSilentCameraLost(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	status("cam-silent", "online")
-	time.Sleep(3500 * time.Millisecond)
-	status("cam-q1", "stalled")
 	cl := c.client()
 	cl.login("officer", password)
-	var cams []store.CameraState
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	overview := func() []store.CameraState {
+		t.Helper()
 		code, body := cl.get("/api/overview")
 		if code != http.StatusOK {
 			t.Fatalf("overview: %d %s", code, body)
 		}
-		cams = nil
+		var cams []store.CameraState
 		if err := json.Unmarshal([]byte(body), &cams); err != nil {
 			t.Fatal(err)
 		}
+		return cams
+	}
+	// The silent camera's report is stored, then nothing for longer than
+	// LostAfter; the other camera reports just before the overview is
+	// read, with LostAfter of margin for a loaded machine.
+	status("cam-silent", "online")
+	deadline := time.Now().Add(30 * time.Second)
+	for len(overview()) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the silent camera's report did not reach the overview in 30s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(c.srv.LostAfter + time.Second)
+	status("cam-q1", "stalled")
+	var cams []store.CameraState
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		cams = overview()
 		if len(cams) == 2 && cams[1].State == "stalled" || time.Now().After(deadline) {
 			break
 		}
