@@ -134,9 +134,9 @@ func (s *Store) Violation(ctx context.Context, u User, eventID string) (Item, er
 // user's own claim. ok is false when another user holds it (holder and
 // until say who and how long) or it is no longer pending.
 func (s *Store) Claim(ctx context.Context, u User, eventID string, ttl time.Duration) (ok bool, holder string, until time.Time, err error) {
-	err = s.Pool.QueryRow(ctx, `UPDATE violations SET claimed_by=$2, claim_until=now() + $3::interval
+	err = s.Pool.QueryRow(ctx, `UPDATE violations SET claimed_by=$2, claim_until=now() + make_interval(secs => $3)
 		WHERE event_id=$1 AND status='pending' AND (claimed_by IS NULL OR claimed_by=$2 OR claim_until < now())
-		RETURNING claim_until`, eventID, u.ID, ttl.String()).Scan(&until)
+		RETURNING claim_until`, eventID, u.ID, ttl.Seconds()).Scan(&until)
 	if err == nil {
 		return true, u.Name, until, nil
 	}
