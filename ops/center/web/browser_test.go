@@ -101,7 +101,13 @@ func TestReviewInBrowser(t *testing.T) {
 	t0 := number("clip time", chromedp.Evaluate[float64](`document.getElementById('clip').currentTime`))
 	run("let it play", chromedp.Sleep(1500*time.Millisecond))
 	t1 := number("clip time", chromedp.Evaluate[float64](`document.getElementById('clip').currentTime`))
-	t.Logf("clip duration %.2f s, currentTime %.2f then %.2f", duration, t0, t1)
+	// Seeking near the end fetches a byte range from the proxy.
+	seeked := number("seek the clip", chromedp.Evaluate[float64](`new Promise(r => { const v = document.getElementById('clip');
+		v.addEventListener('seeked', () => r(v.currentTime), {once: true}); v.currentTime = 15; })`, chromedp.EvalAwaitPromise))
+	t.Logf("clip duration %.2f s, currentTime %.2f then %.2f, seeked to %.2f", duration, t0, t1, seeked)
+	if seeked < 14.5 {
+		t.Errorf("seeking to 15 s landed at %.2f s", seeked)
+	}
 	if duration < 15 || t1 <= t0 {
 		t.Errorf("clip: duration %.2f s (the file is 20 s), currentTime %.2f -> %.2f: not playing", duration, t0, t1)
 	}
@@ -200,6 +206,10 @@ func TestReviewInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("#audit")),
 	)
 	shot(t, ctx, artefacts, "decided.png")
+	run("statistics", chromedp.Navigate(c.url+"/stats?from=2026-12-01&to=2026-12-01"), chromedp.WaitVisible(chromedp.ID("#by-camera")))
+	shot(t, ctx, artefacts, "stats.png")
+	run("overview", chromedp.Navigate(c.url+"/overview"), chromedp.WaitVisible(chromedp.ID("#cameras")))
+	shot(t, ctx, artefacts, "overview.png")
 	if os.Getenv("STOPLINE_UPDATE_DOCS") == "1" {
 		// Mostly video and photographs: as JPEG they are a fifth of the PNG.
 		saveJPEG(t, filepath.Join(artefacts, "violation.png"), "../../../docs/opscenter-violation.jpg")
