@@ -15,6 +15,7 @@ import (
 // them published. A notice is stored with its decision first, so a broker
 // outage delays notices and loses none; a crash between send and mark
 // sends one again (the decision_id tells a consumer it is a repeat).
+// Instances lock the rows they send, so two never send the same notice.
 type Publisher struct {
 	Brokers []string
 	Store   *store.Store
@@ -72,23 +73,19 @@ func (p *Publisher) loop(ctx context.Context) {
 
 func (p *Publisher) flush(ctx context.Context) error {
 	for {
-		ns, err := p.Store.PendingNotices(ctx, 100)
-		if err != nil || len(ns) == 0 {
-			return err
-		}
-		msgs := make([]kafka.Message, len(ns))
-		ids := make([]int64, len(ns))
-		for i, n := range ns {
-			msgs[i] = kafka.Message{Key: []byte(n.EventID), Value: n.Body}
-			ids[i] = n.DecisionID
-		}
-		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err = p.w.WriteMessages(wctx, msgs...)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("write %d notices to %s: %w", len(msgs), Topic, err)
-		}
-		if err := p.Store.MarkPublished(ctx, ids); err != nil {
+		n, err := p.Store.PublishPending(ctx, 100, func(ns []store.Notice) error {
+			msgs := make([]kafka.Message, len(ns))
+			for i, n := range ns {
+				msgs[i] = kafka.Message{Key: []byte(n.EventID), Value: n.Body}
+			}
+			wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			if err := p.w.WriteMessages(wctx, msgs...); err != nil {
+				return fmt.Errorf("write %d notices to %s: %w", len(msgs), Topic, err)
+			}
+			return nil
+		})
+		if err != nil || n == 0 {
 			return err
 		}
 	}

@@ -289,31 +289,49 @@ type Notice struct {
 	Body       []byte
 }
 
-// PendingNotices are the notices not yet published, oldest first.
-func (s *Store) PendingNotices(ctx context.Context, limit int) ([]Notice, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT decision_id, event_id, notice::text FROM reviewed_outbox
-		WHERE published_at IS NULL ORDER BY decision_id LIMIT $1`, limit)
+// PublishPending hands up to limit unpublished notices, oldest first, to
+// send and marks them published when it succeeds. The rows stay locked
+// meanwhile (SKIP LOCKED), so several opscenter instances never send the
+// same notice together. It returns how many were sent.
+func (s *Store) PublishPending(ctx context.Context, limit int, send func([]Notice) error) (int, error) {
+	tx, err := s.Pool.Begin(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("pending notices: %w", err)
+		return 0, fmt.Errorf("pending notices: %w", err)
 	}
-	defer rows.Close()
-	var out []Notice
+	defer tx.Rollback(ctx)
+	rows, err := tx.Query(ctx, `SELECT decision_id, event_id, notice::text FROM reviewed_outbox
+		WHERE published_at IS NULL ORDER BY decision_id LIMIT $1 FOR UPDATE SKIP LOCKED`, limit)
+	if err != nil {
+		return 0, fmt.Errorf("pending notices: %w", err)
+	}
+	var ns []Notice
+	var ids []int64
 	for rows.Next() {
 		var n Notice
 		var body string
 		if err := rows.Scan(&n.DecisionID, &n.EventID, &body); err != nil {
-			return nil, fmt.Errorf("pending notices: %w", err)
+			rows.Close()
+			return 0, fmt.Errorf("pending notices: %w", err)
 		}
 		n.Body = []byte(body)
-		out = append(out, n)
+		ns = append(ns, n)
+		ids = append(ids, n.DecisionID)
 	}
-	return out, rows.Err()
-}
-
-// MarkPublished records that the notices reached Kafka.
-func (s *Store) MarkPublished(ctx context.Context, ids []int64) error {
-	if _, err := s.Pool.Exec(ctx, `UPDATE reviewed_outbox SET published_at=now() WHERE decision_id = ANY($1)`, ids); err != nil {
-		return fmt.Errorf("mark published: %w", err)
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("pending notices: %w", err)
 	}
-	return nil
+	if len(ns) == 0 {
+		return 0, nil
+	}
+	if err := send(ns); err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE reviewed_outbox SET published_at=now() WHERE decision_id = ANY($1)`, ids); err != nil {
+		return 0, fmt.Errorf("mark published: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("mark published: %w", err)
+	}
+	return len(ns), nil
 }
