@@ -70,7 +70,8 @@ build: deps $(ORT_LIB) $(PPOCR)
 	$(GO) build -o $(BIN)/ ./cmd/...
 
 # make demo [FOR=40s] [OUT=dir]: simcam serves three shared clips as RTSP
-# cameras and edge runs its embedded configuration against them. The
+# cameras and edge runs its embedded configuration against them; opscenter
+# demo serves the review UI over the output (a throwaway PostgreSQL). The
 # highway clip is MPEG-4 in AVI: it is converted once to H.264, keeping its
 # timestamps (the speeds depend on them). At the end, once the log is
 # written out, edge's summary: violations detected, delivered and left
@@ -87,6 +88,10 @@ demo: build
 	trap 'kill $$sim 2>/dev/null; wait $$sim 2>/dev/null' EXIT; \
 	for i in $$(seq 50); do grep -q "simcam ready" $(OUT)/simcam.log && break; sleep 0.1; done; \
 	grep "simcam ready" $(OUT)/simcam.log || { cat $(OUT)/simcam.log; exit 1; }; \
+	$(BIN)/opscenter demo -out $(OUT) -listen 127.0.0.1:8090 > $(OUT)/opscenter.out 2> $(OUT)/opscenter.log & ops=$$!; \
+	trap 'kill $$sim $$ops 2>/dev/null; wait $$sim $$ops 2>/dev/null' EXIT; \
+	for i in $$(seq 300); do grep -q "opscenter ->" $(OUT)/opscenter.out && break; kill -0 $$ops 2>/dev/null || break; sleep 0.1; done; \
+	grep "opscenter ->" $(OUT)/opscenter.out || { echo "opscenter did not start (the review UI is optional):"; tail -3 $(OUT)/opscenter.log; }; \
 	echo "dashboard -> http://127.0.0.1:8080/  (metrics: /metrics, status: /cameras)"; \
 	echo "events    -> $(OUT)/events.jsonl"; \
 	echo "snapshots -> $(OUT)/evidence/"; \
@@ -155,6 +160,7 @@ $(MINIO_BIN):
 # brokers (kfake, in process) and simcam cameras, on free loopback ports.
 test: deps $(MINIO_BIN) $(ORT_LIB) $(PPOCR)
 	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/opscenter  # the operations centre stays pure Go
 	STOPLINE_MINIO_BIN=$(MINIO_BIN) $(GO) test -race -count=1 -timeout 30m ./...
 	$(GO) test -count=1 -tags matprofile -run 'Mat|Leak' ./detect/ ./evidence/ ./ops/selfcheck/ ./plate/
 

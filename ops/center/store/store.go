@@ -94,7 +94,10 @@ type violationHead struct {
 	Schema  string `json:"schema"`
 	EventID string `json:"event_id"`
 	Camera  struct {
-		ID string `json:"id"`
+		ID       string `json:"id"`
+		Location struct {
+			Area string `json:"area"`
+		} `json:"location"`
 	} `json:"camera"`
 	Type        string    `json:"type"`
 	OffenceTime time.Time `json:"offence_time"`
@@ -111,9 +114,9 @@ func (s *Store) PutViolation(ctx context.Context, raw []byte) (bool, error) {
 	if h.Schema != "stopline.violation.v1" || h.EventID == "" || h.Camera.ID == "" || h.Type == "" || h.OffenceTime.IsZero() {
 		return false, fmt.Errorf("violation event %q: %w", h.EventID, ErrInvalid)
 	}
-	tag, err := s.Pool.Exec(ctx, `INSERT INTO violations (event_id, camera, type, offence_time, event)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING`,
-		h.EventID, h.Camera.ID, h.Type, h.OffenceTime, raw)
+	tag, err := s.Pool.Exec(ctx, `INSERT INTO violations (event_id, camera, type, offence_time, event, area)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING`,
+		h.EventID, h.Camera.ID, h.Type, h.OffenceTime, raw, h.Camera.Location.Area)
 	if err != nil {
 		return false, fmt.Errorf("store violation %s: %w", h.EventID, err)
 	}
@@ -148,4 +151,10 @@ func (s *Store) PutCameraStatus(ctx context.Context, topic string, partition int
 		return false, fmt.Errorf("store camera status %s: %w", h.Camera, err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// Migrations is the number of embedded migrations.
+func Migrations() int {
+	files, _ := fs.Glob(migrations, "migrations/*.sql")
+	return len(files)
 }
