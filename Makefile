@@ -168,6 +168,7 @@ bench: deps $(ORT_LIB) $(PPOCR)
 	  -bench 'Decode$$|CutAndMux|RingMemory|DNN' ./ingest/ ./evidence/ ./detect/
 	GOMAXPROCS=1 taskset -c 0 $(GO) test -run '^$$' -benchtime 300x -bench 'Pipeline|SORT|Rules' ./detect/
 	GOMAXPROCS=1 taskset -c 0 $(GO) test -run '^$$' -benchtime 10x -bench 'ReadPlate' ./plate/
+	GOMAXPROCS=1 taskset -c 0 $(GO) test -run '^$$' -benchtime 20000x -bench 'RingPush' ./evidence/
 
 clean:
 	rm -rf $(BIN) $(OUT)
