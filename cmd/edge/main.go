@@ -90,6 +90,10 @@ func commands() []command {
 		{"plates", "read licence plates from images or a clip, or score them against labels",
 			"edge plates --input DIR|FILE [--labels labels.csv] [--every 1s] [--detect-side 480]",
 			"The label format: testdata/plates/README.md.", runPlates},
+		{"bench", "measure how many cameras the worker carries per core, next to ffmpeg's decode-only ceiling",
+			"edge bench [-scenarios S1-motion,S1-both,S2-motion,S2-both] [-cores 0] [-max 48] [-duration 10s] [-simcam PATH]",
+			"Makes its streams from a real clip with ffmpeg, serves N cameras with simcam over loopback RTSP, runs the worker\n" +
+				"pinned to -cores and searches for the largest N it sustains. Run from the repository (the clip is in testdata/).", runBench},
 		{"version", "print the version",
 			"edge version", "", noCtx(runVersion)},
 		// runContext answers help itself: a run here would refer back to this table.
