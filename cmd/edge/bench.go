@@ -63,6 +63,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cache := fs.String("cache", "", "folder for the streams made from the clip (default .cache/bench if .cache exists, else the temporary folder)")
 	edgeBin := fs.String("edge", "", "the worker's binary (default: this one)")
 	simcamBin := fs.String("simcam", "", "simcam's binary (default: simcam next to this binary, else on PATH)")
+	profile := fs.String("cpuprofile", "", "keep the worker's CPU profile of each scenario's largest sustained N as `prefix`-SCENARIO.pprof")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -137,7 +138,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if sc.stream == "S2" {
 			ceiling = ceilSub / streamFPS
 		}
-		trial := benchTrial{scenario: sc, streams: streams, edge: *edgeBin, simcam: *simcamBin,
+		var keep string
+		if *profile != "" {
+			keep = *profile + "-" + sc.name + ".pprof"
+		}
+		trial := benchTrial{scenario: sc, streams: streams, edge: *edgeBin, simcam: *simcamBin, profile: keep,
 			cores: *cores, simCores: *simCores, fps: *fps, warmup: *warmup, window: *window, maxLag: *maxLag, log: stderr}
 		// Start near what the ceiling allows, so the search takes few trials.
 		guess := int(ceiling * ncores * 0.5)

@@ -49,9 +49,9 @@ type allocRig struct {
 	found    int
 }
 
-func newAllocRig(t *testing.T) *allocRig {
+func newAllocRig(t testing.TB, path string) *allocRig {
 	t.Helper()
-	clip, err := ingest.ReadMP4(allocClip)
+	clip, err := ingest.ReadMP4(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func newAllocRig(t *testing.T) *allocRig {
 
 // step feeds the next access unit, looping over the clip, and analyses the
 // frame that comes out, if one does.
-func (r *allocRig) step(t *testing.T) {
+func (r *allocRig) step(t testing.TB) {
 	if r.next == len(r.aus) {
 		// Loop: a new pass starts at an IDR; its PTS continue the last pass.
 		r.next = 0
@@ -118,7 +118,7 @@ func TestFrameLoopSteadyStateAllocations(t *testing.T) {
 		// again without it.
 		t.Skip("allocation counts are meaningless under the race detector; run without -race")
 	}
-	r := newAllocRig(t)
+	r := newAllocRig(t, allocClip)
 	// Warm-up: the first GOP sizes the decoder's pools, the first seconds
 	// the background model, the tracker's slices and the histograms.
 	for range 2 * len(r.aus) / 3 {

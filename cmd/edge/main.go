@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -267,8 +268,16 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	configPath := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
 	out := fs.String("out", "", "write events, evidence and the outbox under this folder, and the key unless the configuration names one")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this `file` (go tool pprof), for edge bench")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -304,6 +313,22 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	w.Close()
 	fmt.Fprintln(stdout, "edge: stopped:", w.StopSummary())
 	return nil
+}
+
+// startCPUProfile profiles the process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) error {
