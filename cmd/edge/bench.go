@@ -54,6 +54,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cores := fs.String("cores", "0", "CPU list the worker (and ffmpeg's ceiling) is pinned to, as taskset -c takes it")
 	simCores := fs.String("sim-cores", "", "CPU list for simcam (default: the CPUs not in -cores, unpinned if none)")
 	maxN := fs.Int("max", 48, "most cameras to try")
+	fixedN := fs.Int("n", 0, "run one trial of this many cameras per scenario instead of searching (to profile a given load)")
 	window := fs.Duration("duration", 10*time.Second, "measurement window of each trial")
 	warmup := fs.Duration("warmup", 4*time.Second, "time each trial runs, once every camera is online, before the window")
 	fps := fs.Float64("fps", 10, "analysis rate (detection.fps)")
@@ -149,6 +150,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if sc.mode != "motion" || sc.stream == "S2" {
 			guess = int(ceiling * ncores * 0.2)
 		}
+		if *fixedN > 0 {
+			guess, *maxN = *fixedN, *fixedN
+			trial.keepProfile = true
+		}
 		best, err := searchSustained(ctx, trial, min(max(guess, 1), *maxN), *maxN, stderr)
 		if err != nil {
 			return fmt.Errorf("bench %s: %w", sc.name, err)
@@ -158,15 +163,24 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "edge bench: worker on CPU %s (%d cores), simcam on %q, %d s windows, analysis at %g fps, p99 lag limit %v; %s\n",
 		*cores, len(workerCPUs), *simCores, int(window.Seconds()), *fps, *maxLag, cpuModel())
 	printBenchTable(stdout, rows)
+	fmt.Fprintln(stdout, "ceiling: ffmpeg -threads 1 decode-only cameras/core; ratio: cameras/core over ceiling; lag: arrival to end of analysis;")
+	fmt.Fprintln(stdout, "RSS/camera: growth per camera between the trials of fewest and most cameras; by CPU: cameras/core at the CPU each used.")
 	return nil
 }
 
 // searchSustained finds the largest N up to maxN the worker sustains,
 // starting at guess: up by half while it holds, down by a third while it
-// does not, then halving the interval until it is within a tenth.
-func searchSustained(ctx context.Context, t benchTrial, guess, maxN int, log io.Writer) (trialResult, error) {
+// does not, then halving the interval until it is within an eighth.
+func searchSustained(ctx context.Context, t benchTrial, guess, maxN int, log io.Writer) (best trialResult, err error) {
 	lo, hi := 0, maxN+1 // largest sustained, smallest not sustained
-	var best trialResult
+	// fewest: the trial of fewest cameras, for the memory each one adds.
+	var fewest trialResult
+	defer func() {
+		best.rssPerCamera = float64(best.rss) / float64(max(best.n, 1))
+		if fewest.n > 0 && best.n > fewest.n {
+			best.rssPerCamera = float64(best.rss-fewest.rss) / float64(best.n-fewest.n)
+		}
+	}()
 	for n := guess; ; {
 		t.n = n
 		began := time.Now()
@@ -181,12 +195,18 @@ func searchSustained(ctx context.Context, t benchTrial, guess, maxN int, log io.
 		fmt.Fprintf(log, "bench: %s N=%d: %s (decode %.1f fps, analysis %.1f fps a camera, p50/p99 %v/%v, cpu %.2f cores, rss %d MiB; %v)\n",
 			t.scenario.name, n, verdict, r.decodedFPS, r.analysedFPS, r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond),
 			r.cpu, r.rss>>20, time.Since(began).Round(time.Second))
+		if fewest.n == 0 || n < fewest.n {
+			fewest = r
+		}
 		if r.ok {
 			lo, best = n, r
 		} else {
 			hi = n
 		}
-		if hi-lo <= max(1, lo/10) {
+		if guess == maxN && t.keepProfile { // one trial of a given N (-n): shown whatever its verdict
+			return r, nil
+		}
+		if hi-lo <= max(1, lo/8) {
 			return best, nil
 		}
 		switch {
@@ -210,16 +230,19 @@ type benchRow struct {
 
 func printBenchTable(w io.Writer, rows []benchRow) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tN\tcameras/core\tceiling\tratio\tp50 lag\tp99 lag\tRSS/camera\tCPU/camera\t")
+	fmt.Fprintln(tw, "scenario\tN\tcameras/core\tceiling\tratio\tp50 lag\tp99 lag\tRSS/camera\tCPU/camera\tby CPU\t")
 	for _, r := range rows {
 		b := r.best
 		perCore := float64(b.n) / r.cores
 		if b.n == 0 {
-			fmt.Fprintf(tw, "%s\t0\t0.0\t%.1f\t0.00\t-\t-\t-\t-\t\n", r.scenario, r.ceiling)
+			fmt.Fprintf(tw, "%s\t0\t0.0\t%.1f\t0.00\t-\t-\t-\t-\t-\t\n", r.scenario, r.ceiling)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.2f\t%d ms\t%d ms\t%.0f MiB\t%.1f %%\t\n", r.scenario, b.n, perCore, r.ceiling,
-			perCore/r.ceiling, b.p50.Milliseconds(), b.p99.Milliseconds(), float64(b.rss)/float64(b.n)/(1<<20), 100*b.cpu/float64(b.n))
+		// by CPU: the cameras a core would carry at the CPU each one used,
+		// whatever share of the core the worker got (a loaded machine).
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.2f\t%d ms\t%d ms\t%.0f MiB\t%.1f %%\t%.1f\t\n", r.scenario, b.n, perCore, r.ceiling,
+			perCore/r.ceiling, b.p50.Milliseconds(), b.p99.Milliseconds(), b.rssPerCamera/(1<<20), 100*b.cpu/float64(b.n),
+			float64(b.n)/b.cpu)
 	}
 	tw.Flush()
 }

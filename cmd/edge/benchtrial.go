@@ -50,6 +50,8 @@ type benchTrial struct {
 	// trial is kept (a later sustained trial, with more cameras, replaces
 	// it).
 	profile string
+	// keepProfile keeps it whether or not the trial was sustained.
+	keepProfile bool
 }
 
 // trialResult is what a trial measured over its window.
@@ -65,6 +67,8 @@ type trialResult struct {
 	// used over the window (1 = one core busy all the time).
 	rss int64
 	cpu float64
+	// rssPerCamera is what each camera adds to rss (set by the search).
+	rssPerCamera float64
 }
 
 // streamFPS is the bench streams' frame rate.
@@ -123,7 +127,7 @@ func (b benchTrial) run(ctx context.Context) (trialResult, error) {
 		return res, fmt.Errorf("worker with %d cameras: %w\n%s", b.n, err, tail(workerLog, 20))
 	}
 	b.judge(&res, a, z)
-	if b.profile != "" && res.ok {
+	if b.profile != "" && (res.ok || b.keepProfile) {
 		w.stop() // the profile is written as the worker stops
 		data, err := os.ReadFile(prof)
 		if err == nil {
