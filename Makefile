@@ -169,6 +169,7 @@ bench: deps $(ORT_LIB) $(PPOCR)
 	GOMAXPROCS=1 taskset -c 0 $(GO) test -run '^$$' -benchtime 300x -bench 'Pipeline|SORT|Rules' ./detect/
 	GOMAXPROCS=1 taskset -c 0 $(GO) test -run '^$$' -benchtime 10x -bench 'ReadPlate' ./plate/
 	GOMAXPROCS=1 taskset -c 0 $(GO) test -run '^$$' -benchtime 20000x -bench 'RingPush' ./evidence/
+	GOMAXPROCS=1 taskset -c 0 $(GO) test -run '^$$' -benchtime 500x -bench 'FrameLoop' ./cmd/edge/
 
 clean:
 	rm -rf $(BIN) $(OUT)

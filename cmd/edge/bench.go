@@ -145,11 +145,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		trial := benchTrial{scenario: sc, streams: streams, edge: *edgeBin, simcam: *simcamBin, profile: keep,
 			cores: *cores, simCores: *simCores, fps: *fps, warmup: *warmup, window: *window, maxLag: *maxLag, log: stderr}
-		// Start near what the ceiling allows, so the search takes few trials.
-		guess := int(ceiling * ncores * 0.5)
-		if sc.mode != "motion" || sc.stream == "S2" {
-			guess = int(ceiling * ncores * 0.2)
-		}
+		// Start near where the first runs of the bench ended, as a share
+		// of the ceiling, so the search takes few trials: decoding is
+		// most of S1's cost, motion of S2's, the network more than both.
+		share := map[string]float64{"S1-motion": 0.5, "S1-both": 0.2, "S2-motion": 0.12, "S2-both": 0.04}[sc.name]
+		guess := int(ceiling * ncores * share)
 		if *fixedN > 0 {
 			guess, *maxN = *fixedN, *fixedN
 			trial.keepProfile = true
@@ -164,7 +164,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		*cores, len(workerCPUs), *simCores, int(window.Seconds()), *fps, *maxLag, cpuModel())
 	printBenchTable(stdout, rows)
 	fmt.Fprintln(stdout, "ceiling: ffmpeg -threads 1 decode-only cameras/core; ratio: cameras/core over ceiling; lag: arrival to end of analysis;")
-	fmt.Fprintln(stdout, "RSS/camera: growth per camera between the trials of fewest and most cameras; by CPU: cameras/core at the CPU each used.")
+	fmt.Fprintln(stdout, "RSS/camera: growth per camera between the trials of fewest and most cameras that dropped nothing (total/N if one);")
+	fmt.Fprintln(stdout, "by CPU: cameras/core at the CPU each camera used, whatever share of the cores the worker got.")
 	return nil
 }
 
@@ -173,12 +174,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // does not, then halving the interval until it is within an eighth.
 func searchSustained(ctx context.Context, t benchTrial, guess, maxN int, log io.Writer) (best trialResult, err error) {
 	lo, hi := 0, maxN+1 // largest sustained, smallest not sustained
-	// fewest: the trial of fewest cameras, for the memory each one adds.
-	var fewest trialResult
+	// fewest and most: the trials of fewest and most cameras among those
+	// that dropped nothing (a full queue before the decoder is memory no
+	// camera needs), for the memory each camera adds.
+	var fewest, most trialResult
 	defer func() {
 		best.rssPerCamera = float64(best.rss) / float64(max(best.n, 1))
-		if fewest.n > 0 && best.n > fewest.n {
-			best.rssPerCamera = float64(best.rss-fewest.rss) / float64(best.n-fewest.n)
+		if fewest.n > 0 && most.n > fewest.n {
+			best.rssPerCamera = float64(most.rss-fewest.rss) / float64(most.n-fewest.n)
 		}
 	}()
 	for n := guess; ; {
@@ -195,8 +198,11 @@ func searchSustained(ctx context.Context, t benchTrial, guess, maxN int, log io.
 		fmt.Fprintf(log, "bench: %s N=%d: %s (decode %.1f fps, analysis %.1f fps a camera, p50/p99 %v/%v, cpu %.2f cores, rss %d MiB; %v)\n",
 			t.scenario.name, n, verdict, r.decodedFPS, r.analysedFPS, r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond),
 			r.cpu, r.rss>>20, time.Since(began).Round(time.Second))
-		if fewest.n == 0 || n < fewest.n {
+		if !r.dropped && (fewest.n == 0 || n < fewest.n) {
 			fewest = r
+		}
+		if !r.dropped && n > most.n {
+			most = r
 		}
 		if r.ok {
 			lo, best = n, r
