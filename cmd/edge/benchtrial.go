@@ -186,6 +186,9 @@ func (b benchTrial) judge(res *trialResult, a, z benchSnapshot) {
 	if len(z.cameras) != b.n {
 		whys = append(whys, fmt.Sprintf("%d cameras of %d", len(z.cameras), b.n))
 	}
+	if z.lag[math.Inf(1)] == a.lag[math.Inf(1)] {
+		whys = append(whys, "no lag observed in "+ops.ArrivalLagMetric)
+	}
 	if res.p99 > b.maxLag {
 		whys = append(whys, fmt.Sprintf("p99 lag %v over %v", res.p99.Round(time.Millisecond), b.maxLag))
 	}
