@@ -155,7 +155,8 @@ $(MINIO_BIN):
 	@echo "building the MinIO server $(MINIO_VERSION) for the tests (a few minutes, once)"
 	GOBIN=$(CURDIR)/.cache/bin $(GO) install github.com/minio/minio@$(MINIO_VERSION)
 
-# make test: every test, with the race detector, then the Mat leak check.
+# make test: every test, with the race detector, then the Mat leak check
+# and the frame loop's allocation count (meaningless under -race).
 # Tests start their own MinIO servers (from $(MINIO_BIN)), Kafka-protocol
 # brokers (kfake, in process) and simcam cameras, on free loopback ports.
 test: deps $(MINIO_BIN) $(ORT_LIB) $(PPOCR)
@@ -163,6 +164,7 @@ test: deps $(MINIO_BIN) $(ORT_LIB) $(PPOCR)
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/opscenter  # the operations centre stays pure Go
 	STOPLINE_MINIO_BIN=$(MINIO_BIN) $(GO) test -race -count=1 -timeout 30m ./...
 	$(GO) test -count=1 -tags matprofile -run 'Mat|Leak' ./detect/ ./evidence/ ./ops/selfcheck/ ./plate/
+	$(GO) test -count=1 -run 'SteadyStateAllocations' ./cmd/edge/
 
 # make bench: the figures in the README, on one core. Decoding and ffmpeg's
 # decode-only speed are measured in the same run (the ratio is what counts
@@ -172,6 +174,8 @@ bench: deps $(ORT_LIB) $(PPOCR)
 	  -bench 'Decode$$|CutAndMux|RingMemory|DNN' ./ingest/ ./evidence/ ./detect/
 	GOMAXPROCS=1 taskset -c 0 $(GO) test -run '^$$' -benchtime 300x -bench 'Pipeline|SORT|Rules' ./detect/
 	GOMAXPROCS=1 taskset -c 0 $(GO) test -run '^$$' -benchtime 10x -bench 'ReadPlate|PlatePerViolation' ./plate/ ./evidence/
+	GOMAXPROCS=1 taskset -c 0 $(GO) test -run '^$$' -benchtime 20000x -bench 'RingPush' ./evidence/
+	GOMAXPROCS=1 taskset -c 0 $(GO) test -run '^$$' -benchtime 500x -bench 'FrameLoop' ./cmd/edge/
 
 clean:
 	rm -rf $(BIN) $(OUT)

@@ -149,3 +149,41 @@ func BenchmarkRingMemory10s4Mbps(b *testing.B) {
 	b.ReportMetric(heldSeconds, "held_s")
 	b.ReportMetric(bitrate, "stream_Mbps")
 }
+
+// BenchmarkRingPush measures one access unit of a 1080p25 4 Mbit/s stream
+// going into a camera's 10 s pre-roll ring, in steady state (the ring
+// full, every push evicting as much as it adds).
+func BenchmarkRingPush(b *testing.B) {
+	c := loadBenchClip(b)
+	base := time.Date(2025, 3, 14, 8, 0, 0, 0, time.UTC)
+	aus := make([]ingest.AccessUnit, len(c.AUs))
+	for i, au := range c.AUs {
+		aus[i] = liveCopy(c, base, au, false)
+	}
+	r := ingest.NewRingBuffer(ingest.RingConfig{Seconds: 10 * time.Second})
+	// Time must go forwards: each pass over the clip starts where the
+	// last one ended.
+	pass := time.Duration(0)
+	push := func(i int) {
+		au := aus[i%len(aus)]
+		if i > 0 && i%len(aus) == 0 {
+			pass += c.Duration
+		}
+		au.PTS += pass
+		au.Time = au.Time.Add(pass)
+		r.Push(au)
+	}
+	i := 0
+	for ; i < len(aus); i++ { // fill it
+		push(i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		push(i)
+		i++
+	}
+	b.StopTimer()
+	s := r.Stats()
+	b.ReportMetric(float64(s.Bytes)/(1<<20), "buffer_MB")
+}

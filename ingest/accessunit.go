@@ -13,4 +13,8 @@ type AccessUnit struct {
 	// session's first arrival plus the camera's own timestamps since (see
 	// streamClock); zero for files.
 	Time time.Time
+	// Arrived is when the unit's last packet reached us, on the wall
+	// clock: where the lag to its analysis starts (the camera's own clock,
+	// Time, may be off by seconds); zero for files.
+	Arrived time.Time
 }

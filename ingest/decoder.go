@@ -395,6 +395,7 @@ func (d *Decoder) fill(dst *Frame) {
 		d.unscaled.Add(1)
 	}
 	dst.Time = time.Time{}
+	dst.Arrived = time.Time{}
 	if d.c.corrupt != 0 {
 		d.concealed.Add(1)
 	}

@@ -15,6 +15,9 @@ type Frame struct {
 	PTS time.Duration
 	// Time is the wall-clock time the picture was captured (or received).
 	Time time.Time
+	// Arrived is when the access unit that completed the picture arrived
+	// (AccessUnit.Arrived); zero for files.
+	Arrived time.Time
 	// Seq counts the pictures the decoder produced, starting at 1.
 	Seq uint64
 }

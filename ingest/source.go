@@ -308,10 +308,11 @@ func (s *Source) session() error {
 		}
 		pts := time.Duration(ticks) * time.Second / time.Duration(forma.ClockRate())
 		s.OnAccessUnit(AccessUnit{
-			PTS:   pts,
-			NALUs: nalus,
-			IDR:   idr,
-			Time:  clock.date(pts, now),
+			PTS:     pts,
+			NALUs:   nalus,
+			IDR:     idr,
+			Time:    clock.date(pts, now),
+			Arrived: now,
 		})
 	})
 	if _, err := c.Play(nil); err != nil {

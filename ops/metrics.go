@@ -24,6 +24,7 @@ type Metrics struct {
 	reg *prometheus.Registry
 
 	decode, detect, inference, rules, lag, build *prometheus.HistogramVec
+	arrival                                      *prometheus.HistogramVec
 	violations                                   *prometheus.CounterVec
 	upload, publish                              prometheus.Histogram
 	uploadFailures, publishFailures              prometheus.Counter
@@ -72,6 +73,11 @@ var stageBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025,
 // Lag and delivery run from milliseconds to tens of seconds.
 var slowBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
 
+// The lag from arrival to analysis is tens of milliseconds when the box
+// keeps up: fine buckets up to a second, so that edge bench can read its
+// p50 and p99 from them.
+var arrivalBuckets = []float64{.002, .005, .01, .015, .02, .03, .04, .05, .075, .1, .15, .2, .3, .5, .75, 1, 2, 5, 10}
+
 // NewMetrics makes the registry: the collector reading src, the
 // histograms, and Go's and the process's own metrics.
 func NewMetrics(src MetricsSource, version string) *Metrics {
@@ -90,6 +96,8 @@ func NewMetrics(src MetricsSource, version string) *Metrics {
 			"Time the camera's rules took to check the tracks of one frame.", stageBuckets, "camera"),
 		lag: hist("stopline_analysis_lag_seconds",
 			"Time from a picture's arrival to the end of its analysis.", slowBuckets, "camera"),
+		arrival: hist(ArrivalLagMetric,
+			"Time from the arrival of the access unit that completed a picture to the end of the picture's analysis (live cameras).", arrivalBuckets, "camera"),
 		build: hist("stopline_evidence_build_seconds",
 			"Time to build one evidence package (clip, snapshot, crop, signed manifest), after the post-roll.", slowBuckets, "camera"),
 		violations: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "stopline_violations_total",
@@ -108,7 +116,7 @@ func NewMetrics(src MetricsSource, version string) *Metrics {
 	buildInfo.Set(1)
 	m.reg.MustRegister(
 		metricsCollector{src},
-		m.decode, m.detect, m.inference, m.rules, m.lag, m.build, m.violations,
+		m.decode, m.detect, m.inference, m.rules, m.lag, m.arrival, m.build, m.violations,
 		m.upload, m.publish, m.uploadFailures, m.publishFailures, buildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -135,6 +143,7 @@ func (m *Metrics) Camera(id string) *CameraMetrics {
 		inference: m.inference.WithLabelValues(id),
 		rules:     m.rules.WithLabelValues(id),
 		lag:       m.lag.WithLabelValues(id),
+		arrival:   m.arrival.WithLabelValues(id),
 		build:     m.build.WithLabelValues(id),
 		violation: map[string]prometheus.Counter{},
 	}
@@ -146,7 +155,7 @@ func (m *Metrics) Camera(id string) *CameraMetrics {
 
 // Forget removes a camera's series (a camera that did not start).
 func (m *Metrics) Forget(id string) {
-	for _, h := range []*prometheus.HistogramVec{m.decode, m.detect, m.inference, m.rules, m.lag, m.build} {
+	for _, h := range []*prometheus.HistogramVec{m.decode, m.detect, m.inference, m.rules, m.lag, m.arrival, m.build} {
 		h.DeleteLabelValues(id)
 	}
 	m.violations.DeletePartialMatch(prometheus.Labels{"camera": id})
@@ -171,6 +180,7 @@ func (m *Metrics) DeliveryTiming(step string, took time.Duration, err error) {
 // *CameraMetrics records nothing (edge replay has no registry).
 type CameraMetrics struct {
 	decode, detect, inference, rules, lag, build prometheus.Observer
+	arrival                                      prometheus.Observer
 	violation                                    map[string]prometheus.Counter
 }
 
@@ -193,6 +203,18 @@ func (c *CameraMetrics) Analysed(t detect.Timings, lag time.Duration) {
 		c.inference.Observe(t.Inference.Seconds())
 	}
 	c.lag.Observe(lag.Seconds())
+}
+
+// ArrivalLagMetric is the histogram ArrivalLag records into.
+const ArrivalLagMetric = "stopline_arrival_to_analysis_seconds"
+
+// ArrivalLag records the time from the arrival of a picture's access unit
+// to the end of its analysis: the decoder's queue, decoding, waiting for
+// detection and detection itself.
+func (c *CameraMetrics) ArrivalLag(lag time.Duration) {
+	if c != nil {
+		c.arrival.Observe(lag.Seconds())
+	}
 }
 
 // Violation counts a violation of type typ.

@@ -31,6 +31,9 @@ type CameraStatus struct {
 	Skipped      uint64 `json:"skipped"`
 	DroppedAUs   uint64 `json:"dropped_access_units"`
 	DecodeErrors uint64 `json:"decode_errors"`
+	// Queued is how many access units wait for the decoder now: more than
+	// a few means the box does not keep up (edge bench watches it).
+	Queued int `json:"queued_access_units"`
 	// Concealed counts pictures decoded with damage hidden by the decoder.
 	Concealed  uint64 `json:"concealed_frames"`
 	Violations uint64 `json:"violations"`

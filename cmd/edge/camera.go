@@ -200,6 +200,7 @@ func (c *camera) decodeLoop() {
 		// The picture may come out later than the unit that completed it
 		// (reordering): date it by its own PTS.
 		f.Time = au.Time.Add(f.PTS - au.PTS)
+		f.Arrived = au.Arrived
 		c.slot.Publish(f)
 	}
 }
@@ -258,6 +259,7 @@ func (c *camera) Status() ops.CameraStatus {
 		Skipped:      c.slot.Skipped(),
 		DroppedAUs:   c.droppedAUs.Load(),
 		DecodeErrors: c.decodeErrors.Load(),
+		Queued:       len(c.aus),
 		Concealed:    ds.Concealed,
 		Violations:   c.loop.violations.Load(),
 		Disk:         c.disk.Status(),

@@ -109,6 +109,9 @@ func (l *frameLoop) process(f *ingest.Frame) []detect.Violation {
 		l.failed.Print("err", err)
 	} else if l.metrics != nil {
 		l.metrics.Analysed(l.pipe.LastTimings(), time.Since(f.Time))
+		if !f.Arrived.IsZero() {
+			l.metrics.ArrivalLag(time.Since(f.Arrived))
+		}
 	}
 	if l.checks != nil {
 		// After detection: its cost (a fraction of a millisecond, twice a

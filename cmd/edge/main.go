@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -90,6 +91,10 @@ func commands() []command {
 		{"plates", "read licence plates from images or a clip, or score them against labels",
 			"edge plates --input DIR|FILE [--labels labels.csv] [--every 1s] [--detect-side 480]",
 			"The label format: testdata/plates/README.md.", runPlates},
+		{"bench", "measure how many cameras the worker carries per core, next to ffmpeg's decode-only ceiling",
+			"edge bench [-scenarios S1-motion,S1-both,S2-motion,S2-both] [-cores 0] [-max 48] [-duration 10s] [-simcam PATH]",
+			"Makes its streams from a real clip with ffmpeg, serves N cameras with simcam over loopback RTSP, runs the worker\n" +
+				"pinned to -cores and searches for the largest N it sustains. Run from the repository (the clip is in testdata/).", runBench},
 		{"version", "print the version",
 			"edge version", "", noCtx(runVersion)},
 		// runContext answers help itself: a run here would refer back to this table.
@@ -263,8 +268,16 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	configPath := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
 	out := fs.String("out", "", "write events, evidence and the outbox under this folder, and the key unless the configuration names one")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this `file` (go tool pprof), for edge bench")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -300,6 +313,22 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	w.Close()
 	fmt.Fprintln(stdout, "edge: stopped:", w.StopSummary())
 	return nil
+}
+
+// startCPUProfile profiles the process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) error {

@@ -191,6 +191,7 @@ cameras:
 				one("stopline_detect_seconds_count", cam...),
 				one("stopline_rules_seconds_count", cam...),
 				one("stopline_analysis_lag_seconds_count", cam...),
+				one("stopline_arrival_to_analysis_seconds_count", cam...),
 				one("stopline_model_inference_seconds_count", cam...),
 				one("stopline_model_inferences_total", cam...),
 			},
@@ -207,7 +208,7 @@ cameras:
 				analysed := s.value("stopline_frames_analysed_total", cam...)
 				// (A scrape is not one instant: a frame may be between
 				// its count and its timings.)
-				for _, h := range []string{"stopline_analysis_lag_seconds_count", "stopline_detect_seconds_count", "stopline_rules_seconds_count"} {
+				for _, h := range []string{"stopline_analysis_lag_seconds_count", "stopline_arrival_to_analysis_seconds_count", "stopline_detect_seconds_count", "stopline_rules_seconds_count"} {
 					if v := s.value(h, cam...); v < analysed-1 || v > analysed+1 {
 						t.Errorf("%s = %v, frames analysed %v", h, v, analysed)
 					}
