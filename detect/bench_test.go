@@ -29,29 +29,39 @@ func BenchmarkPipeline(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/frame")
 	}
 
-	b.Run("motion", func(b *testing.B) {
-		m, err := NewMotion(DefaultMotionConfig(), width, height)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer m.Close()
-		grey := matFromGrey(b, frames[0], width, height)
-		defer grey.Close()
-		dst, err := grey.DataPtrUint8()
-		if err != nil {
-			b.Fatal(err)
-		}
-		i := 0
-		b.ReportAllocs()
-		for b.Loop() {
-			copy(dst, frames[order[i%len(order)]])
-			if _, err := m.Detect(grey); err != nil {
+	// motion models the background at detection size; motion-downscale2
+	// at half size, as mode motion does by default: the pair shows what
+	// halving saves.
+	for _, m := range []struct {
+		name      string
+		downscale int
+	}{{"motion", 1}, {"motion-downscale2", 2}} {
+		b.Run(m.name, func(b *testing.B) {
+			cfg := DefaultMotionConfig()
+			cfg.Downscale = m.downscale
+			m, err := NewMotion(cfg, width, height)
+			if err != nil {
 				b.Fatal(err)
 			}
-			i++
-		}
-		perFrame(b)
-	})
+			defer m.Close()
+			grey := matFromGrey(b, frames[0], width, height)
+			defer grey.Close()
+			dst, err := grey.DataPtrUint8()
+			if err != nil {
+				b.Fatal(err)
+			}
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				copy(dst, frames[order[i%len(order)]])
+				if _, err := m.Detect(grey); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+			perFrame(b)
+		})
+	}
 
 	b.Run("pipeline", func(b *testing.B) {
 		cfg := DefaultConfig(width, height)

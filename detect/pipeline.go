@@ -257,7 +257,7 @@ func NewPipeline(cfg Config, deps Deps) (_ *Pipeline, err error) {
 	}
 	p.bgr = gocv.NewMat()
 	if cfg.Mode != ModeDNN || deps.CountMotion {
-		if p.motion, err = NewMotion(cfg.Motion, cfg.Width, cfg.Height); err != nil {
+		if p.motion, err = NewMotion(motionConfig(cfg), cfg.Width, cfg.Height); err != nil {
 			return nil, err
 		}
 	}
@@ -324,6 +324,20 @@ func (p *Pipeline) SignalPhase(t time.Time) (Phase, bool) {
 		return "", false
 	}
 	return p.phases.PhaseAt(t), true
+}
+
+// motionConfig resolves an automatic motion.downscale for the mode (see
+// MotionConfig.Downscale): half size in mode motion, unless the frame is
+// too small for it.
+func motionConfig(cfg Config) MotionConfig {
+	m := cfg.Motion
+	if m.Downscale == 0 {
+		m.Downscale = 1
+		if cfg.Mode == ModeMotion && min(cfg.Width, cfg.Height)/2 >= minModelSide {
+			m.Downscale = 2
+		}
+	}
+	return m
 }
 
 // Model is the model the pipeline runs (zero in motion mode).
