@@ -56,10 +56,10 @@ type MotionConfig struct {
 	MaxForeground float64 `yaml:"max_foreground"`
 	// Downscale is how many times smaller, in each direction, the picture
 	// is on which the background is modelled: 2 models a 640x360
-	// detection frame at 320x180. MOG2 costs per pixel and was three
-	// quarters of a substream camera's CPU (3.9 ms of the detector's
-	// 5 ms a frame at 640x360 on one core); at 320x180 the detector costs
-	// 1.3 ms (BenchmarkPipeline). The boxes come back at detection size,
+	// detection frame at 320x180. MOG2 costs per pixel and was 71 % of a
+	// substream camera's CPU; the detector costs 3.46 ms a frame at
+	// 640x360 and 0.89 ms at 320x180 on one core (BenchmarkPipeline,
+	// motion and motion-downscale2). The boxes come back at detection size,
 	// 2 pixels coarser; close_size, min_area and merge_gap stay in
 	// detection pixels. 0 (default) is automatic: 2 in mode motion, where
 	// the blobs are the vehicles and every labelled motion scene and the
@@ -72,8 +72,9 @@ type MotionConfig struct {
 	// specks of fewer detection pixels than this are removed before the
 	// close. An open cannot shrink below a 2x2 model-pixel square, which
 	// also erases the thin outlines of far vehicles: on the two-way street
-	// clip it loses four of the five far crossings, where removing specks
-	// under 16 pixels keeps four and every near one. 0 keeps every speck.
+	// clip it left one of the far crossings and lost a near one, where
+	// removing specks under 16 pixels keeps every near crossing and six
+	// far ones. 0 keeps every speck.
 	// Default 16.
 	SpeckleArea int `yaml:"speckle_area"`
 }
@@ -145,13 +146,13 @@ type Motion struct {
 	resets         int
 
 	mog2  gocv.BackgroundSubtractorMOG2
-	small gocv.Mat // the frame shrunk to the model size (unused at Downscale 1)
+	small gocv.Mat // the frame shrunk to the model size (empty at Downscale 1)
 	fg    gocv.Mat // MOG2 output: 255 foreground, 127 shadow, 0 background
 	mask  gocv.Mat // binary mask after thresholding and morphology, model size
 	tmp   gocv.Mat
 	// full is mask at frame size, made by Mask when asked (fullOK) for
 	// the contact points and overlays, so that frames nobody asks about
-	// do not pay for it.
+	// do not pay for it (empty at Downscale 1, where mask is that size).
 	full      gocv.Mat
 	fullOK    bool
 	hierarchy gocv.Mat // required by FindContours, unused
@@ -186,16 +187,22 @@ func NewMotion(cfg MotionConfig, width, height int) (*Motion, error) {
 		modelW:    mw,
 		modelH:    mh,
 		mog2:      gocv.NewBackgroundSubtractorMOG2WithParams(cfg.History, cfg.VarThreshold, true),
-		small:     gocv.NewMatWithSize(mh, mw, gocv.MatTypeCV8UC1),
+		small:     gocv.NewMat(),
 		fg:        gocv.NewMatWithSize(mh, mw, gocv.MatTypeCV8UC1),
 		mask:      gocv.NewMatWithSize(mh, mw, gocv.MatTypeCV8UC1),
 		tmp:       gocv.NewMatWithSize(mh, mw, gocv.MatTypeCV8UC1),
-		full:      gocv.NewMatWithSize(height, width, gocv.MatTypeCV8UC1),
+		full:      gocv.NewMat(),
 		hierarchy: gocv.NewMat(),
 		openK:     gocv.NewMat(),
 		closeK:    gocv.NewMat(),
 	}
 	m.mask.SetTo(gocv.NewScalar(0, 0, 0, 0))
+	if cfg.Downscale > 1 {
+		m.small.Close()
+		m.small = gocv.NewMatWithSize(mh, mw, gocv.MatTypeCV8UC1)
+		m.full.Close()
+		m.full = gocv.NewMatWithSize(height, width, gocv.MatTypeCV8UC1)
+	}
 	if cfg.Downscale > 1 && cfg.SpeckleArea > 0 {
 		// Rounded up: a speck of exactly the area survives.
 		d2 := cfg.Downscale * cfg.Downscale
@@ -254,7 +261,7 @@ func (m *Motion) Detect(grey gocv.Mat) ([]image.Rectangle, error) {
 		gocv.MorphologyEx(m.mask, &m.tmp, gocv.MorphOpen, m.openK)
 		m.mask, m.tmp = m.tmp, m.mask
 	}
-	if m.modelSize(m.cfg.CloseSize) > 0 {
+	if !m.closeK.Empty() {
 		gocv.MorphologyEx(m.mask, &m.tmp, gocv.MorphClose, m.closeK)
 		m.mask, m.tmp = m.tmp, m.mask
 	}
